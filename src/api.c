@@ -1,0 +1,221 @@
+/*
+ * api: the data entry points. Each checks its arguments and the context's
+ * state, then delegates to the client (client.c) or the barrier (barrier.c).
+ * Nothing here waits by itself.
+ */
+#define DKV_LOG_MODULE "api"
+
+#include <string.h>
+
+#include "clock.h"
+#include "ctx.h"
+#include "log.h"
+
+/* Length of a valid key (1..DKV_KEY_MAX), or 0 for an invalid one. */
+static size_t key_length(const char *key)
+{
+    size_t len;
+
+    if (key == NULL) {
+        return 0;
+    }
+    len = strnlen(key, DKV_KEY_MAX + 1);
+    return (len > DKV_KEY_MAX) ? 0 : len;
+}
+
+static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *key,
+                               size_t *key_len_p)
+{
+    dkv_status_t status = dkv__ctx_check(ctx);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    *key_len_p = key_length(key);
+    return (*key_len_p == 0) ? DKV_ERR_INVALID : DKV_OK;
+}
+
+dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
+                     size_t size)
+{
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if ((value == NULL) && (size > 0)) {
+        return DKV_ERR_INVALID;
+    }
+    return dkv__client_put(&ctx->client, key, key_len, value, size);
+}
+
+dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
+                        size_t size, dkv_request_t **req_p)
+{
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (((value == NULL) && (size > 0)) || (req_p == NULL)) {
+        return DKV_ERR_INVALID;
+    }
+    return dkv__client_put_start(&ctx->client, key, key_len, value, size, 1,
+                                 req_p);
+}
+
+dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key)
+{
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_delete_start(&ctx->client, key, key_len);
+}
+
+dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
+                        size_t buf_size, size_t *size_p,
+                        dkv_request_t **req_p)
+{
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (((buf == NULL) && (buf_size > 0)) || (req_p == NULL)) {
+        return DKV_ERR_INVALID;
+    }
+    return dkv__client_get_start(&ctx->client, key, key_len, buf, buf_size,
+                                 size_p, NULL, 1, req_p);
+}
+
+dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
+                     size_t buf_size, size_t *size_p)
+{
+    size_t              key_len;
+    struct dkv_request *req;
+    dkv_status_t        status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if ((buf == NULL) && (buf_size > 0)) {
+        return DKV_ERR_INVALID;
+    }
+    status = dkv__client_get_start(&ctx->client, key, key_len, buf, buf_size,
+                                   size_p, NULL, 0, &req);
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_finish(&ctx->client, req);
+}
+
+dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
+                           size_t *size_p)
+{
+    size_t              key_len;
+    struct dkv_request *req;
+    dkv_status_t        status = check_call(ctx, key, &key_len);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (value_p == NULL) {
+        return DKV_ERR_INVALID;
+    }
+    status = dkv__client_get_start(&ctx->client, key, key_len, NULL, 0,
+                                   size_p, value_p, 0, &req);
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_finish(&ctx->client, req);
+}
+
+dkv_status_t dkv_quiet(dkv_ctx_t *ctx)
+{
+    dkv_status_t status = dkv__ctx_check(ctx);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_quiet(&ctx->client);
+}
+
+dkv_status_t dkv_fence(dkv_ctx_t *ctx)
+{
+    dkv_status_t status = dkv__ctx_check(ctx);
+    int32_t      verdict;
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (ctx->client.barrier.me < 0) {
+        return DKV_ERR_STATE; /* dedicated holders take no part */
+    }
+    status = dkv__client_quiet(&ctx->client);
+    status = dkv__barrier_run(&ctx->client, status, &verdict,
+                              dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
+    return (status != DKV_OK) ? status : (dkv_status_t)verdict;
+}
+
+size_t dkv_failed_count(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? ctx->client.nfailures : 0;
+}
+
+dkv_status_t dkv_failed_key(const dkv_ctx_t *ctx, size_t index,
+                            const char **key_p, dkv_status_t *status_p)
+{
+    dkv_status_t status = dkv__ctx_check(ctx);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if ((index >= ctx->client.nfailures) || (key_p == NULL)) {
+        return DKV_ERR_INVALID;
+    }
+    *key_p = ctx->client.failures[index].key;
+    if (status_p != NULL) {
+        *status_p = ctx->client.failures[index].status;
+    }
+    return DKV_OK;
+}
+
+/* A request handed to the user and still theirs, in a live context. */
+static dkv_status_t check_request(const dkv_request_t *req)
+{
+    if ((req == NULL) || (req->magic != DKV__REQ_MAGIC) ||
+        !(req->flags & DKV__REQ_USER)) {
+        return DKV_ERR_INVALID;
+    }
+    return dkv__ctx_check(&dkv__the_ctx);
+}
+
+dkv_status_t dkv_test(dkv_request_t *req, int *done_p)
+{
+    dkv_status_t status = check_request(req);
+
+    if ((status != DKV_OK) || (done_p == NULL)) {
+        return (status != DKV_OK) ? status : DKV_ERR_INVALID;
+    }
+    if (!(req->flags & DKV__REQ_COMPLETE)) {
+        dkv__client_progress(req->client);
+    }
+    *done_p = (req->flags & DKV__REQ_COMPLETE) != 0;
+    return DKV_OK;
+}
+
+dkv_status_t dkv_wait(dkv_request_t *req)
+{
+    dkv_status_t status = check_request(req);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_finish(req->client, req);
+}

@@ -1,0 +1,429 @@
+/*
+ * api_init: dkv_init, dkv_finalize, dkv_serve and the context queries.
+ *
+ * Init order: config -> PMIx (rank, size, layout) -> holder list -> UCX
+ * context + client worker -> holder thread (its worker's address) ->
+ * PMIx_Put of addresses (+ the job secret on rank 0) -> Commit -> one
+ * collecting PMIx_Fence_nb, progressing the client worker meanwhile -> the
+ * secret -> the holder starts serving. No endpoint is created here.
+ *
+ * Finalize order: quiet -> tell dedicated holders we are done -> PMIx fence
+ * (everyone done with traffic) -> close endpoints -> PMIx fence (everyone
+ * closed) -> stop the holder -> close UCX -> PMIx_Finalize. Each wait is
+ * bounded by DKV_TIMEOUT_MS; resources are released whatever happens.
+ */
+#define DKV_LOG_MODULE "init"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ctx.h"
+#include "holders.h"
+#include "log.h"
+
+struct dkv_ctx dkv__the_ctx;
+
+dkv_status_t dkv__ctx_check(const dkv_ctx_t *ctx)
+{
+    if (ctx == NULL) {
+        return (dkv__the_ctx.state == DKV__STATE_READY) ? DKV_ERR_INVALID
+                                                        : DKV_ERR_STATE;
+    }
+    if (ctx != &dkv__the_ctx) {
+        return DKV_ERR_INVALID;
+    }
+    return (ctx->state == DKV__STATE_READY) ? DKV_OK : DKV_ERR_STATE;
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+static dkv_status_t load_config(dkv_ctx_t *ctx, const dkv_init_params_t *p)
+{
+    char         err[256] = "";
+    dkv_status_t status;
+    int          level;
+
+    status = dkv__config_load(&ctx->cfg, p, env_get, err, sizeof(err));
+    if (status != DKV_OK) {
+        /* Init fails: say why even when logging is off. */
+        fprintf(stderr, "dkv[?] error config: %s\n", err);
+        return status;
+    }
+    level = dkv__log_parse_level(ctx->cfg.LOG);
+    if (level < 0) {
+        fprintf(stderr, "dkv[?] error config: DKV_LOG: unknown level '%s'\n",
+                ctx->cfg.LOG);
+        return DKV_ERR_INVALID;
+    }
+    dkv__log_setup((dkv__log_level_t)level, -1);
+    return DKV_OK;
+}
+
+static dkv_status_t choose_holders(dkv_ctx_t *ctx)
+{
+    char         err[256] = "";
+    int         *local    = NULL;
+    dkv_status_t status;
+    int          i;
+
+    if (strcmp(ctx->cfg.HOLDERS, "node") == 0) {
+        status = dkv__boot_local_ranks(ctx->boot, &local);
+        if (status != DKV_OK) {
+            return status;
+        }
+    }
+    status = dkv__holders_compute(ctx->cfg.HOLDERS, ctx->size, local,
+                                  &ctx->holders, &ctx->nholders, err,
+                                  sizeof(err));
+    free(local);
+    if (status != DKV_OK) {
+        fprintf(stderr, "dkv[%d] error config: %s\n", ctx->rank, err);
+        return status;
+    }
+    for (i = 0; i < ctx->nholders; i++) {
+        ctx->is_holder |= (ctx->holders[i] == ctx->rank);
+    }
+    ctx->dedicated = ctx->cfg.DEDICATED;
+    if (ctx->dedicated && (ctx->nholders == ctx->size)) {
+        fprintf(stderr, "dkv[%d] error config: DKV_DEDICATED=1 needs at "
+                "least one rank that is not a holder\n", ctx->rank);
+        return DKV_ERR_INVALID;
+    }
+    return DKV_OK;
+}
+
+/* DKV_HOLD_BYTES=0: half the node's memory, shared by its holders. */
+static dkv_status_t hold_limit(dkv_ctx_t *ctx, size_t *limit_p)
+{
+    long         pages = sysconf(_SC_PHYS_PAGES);
+    long         psize = sysconf(_SC_PAGESIZE);
+    int         *peers;
+    int          npeers, i, j, nlocal = 0;
+    dkv_status_t status;
+
+    if (ctx->cfg.HOLD_BYTES != 0) {
+        *limit_p = ctx->cfg.HOLD_BYTES;
+        return DKV_OK;
+    }
+    status = dkv__boot_local_peers(ctx->boot, &peers, &npeers);
+    if (status != DKV_OK) {
+        return status;
+    }
+    for (i = 0; i < npeers; i++) {
+        for (j = 0; j < ctx->nholders; j++) {
+            nlocal += (ctx->holders[j] == peers[i]);
+        }
+    }
+    free(peers);
+    *limit_p = (size_t)pages * (size_t)psize / 2 /
+               (size_t)((nlocal > 0) ? nlocal : 1);
+    return DKV_OK;
+}
+
+static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
+{
+    dkv__holder_cfg_t hcfg;
+    const void       *addr;
+    size_t            len;
+    dkv_status_t      status;
+
+    memset(&hcfg, 0, sizeof(hcfg));
+    status = hold_limit(ctx, &hcfg.hold_bytes);
+    if (status != DKV_OK) {
+        return status;
+    }
+    hcfg.ucp         = ctx->ucp;
+    hcfg.rndv_thresh = ctx->cfg.RNDV_THRESH;
+    hcfg.spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000;
+    hcfg.rank        = ctx->rank;
+    status           = dkv__holder_start(&hcfg, deadline, &ctx->holder);
+    if (status != DKV_OK) {
+        return status;
+    }
+    dkv__holder_address(ctx->holder, &addr, &len);
+    DKV_LOG_INFO("holder serving up to %zu bytes", hcfg.hold_bytes);
+    return dkv__boot_put(ctx->boot, DKV__PMIX_KEY_SERVER, addr, len);
+}
+
+static int fence_done(void *arg)
+{
+    dkv_ctx_t   *ctx = arg;
+    dkv_status_t status;
+
+    return dkv__boot_fence_test(ctx->boot, &status);
+}
+
+/* A PMIx fence while the client worker keeps progressing. */
+static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, uint64_t deadline)
+{
+    dkv_status_t status = dkv__boot_fence_start(ctx->boot, collect);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    status = dkv__client_wait(&ctx->client, fence_done, ctx,
+                              dkv__boot_wake_fd(ctx->boot), deadline);
+    if (status != DKV_OK) {
+        DKV_LOG_ERROR("PMIx fence did not complete in %u ms",
+                      ctx->cfg.TIMEOUT_MS);
+        return status;
+    }
+    dkv__boot_fence_test(ctx->boot, &status);
+    return status;
+}
+
+static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
+{
+    ucp_address_t *addr;
+    size_t         len;
+    dkv_status_t   status;
+    void          *buf;
+
+    status = dkv__worker_address(&ctx->client.worker, &addr, &len);
+    if (status != DKV_OK) {
+        return status;
+    }
+    status = dkv__boot_put(ctx->boot, DKV__PMIX_KEY_CLIENT, addr, len);
+    ucp_worker_release_address(ctx->client.worker.ucp, addr);
+    if ((status == DKV_OK) && (ctx->rank == 0)) {
+        while (ctx->secret == 0) {
+            if (getrandom(&ctx->secret, sizeof(ctx->secret), 0) < 0) {
+                ctx->secret = dkv__now_ns() ^ ((uint64_t)getpid() << 32);
+            }
+        }
+        status = dkv__boot_put(ctx->boot, DKV__PMIX_KEY_SECRET, &ctx->secret,
+                               sizeof(ctx->secret));
+    }
+    if (status == DKV_OK) {
+        status = dkv__boot_commit(ctx->boot);
+    }
+    if (status == DKV_OK) {
+        status = pmix_fence(ctx, 1, deadline);
+    }
+    if ((status == DKV_OK) && (ctx->rank != 0)) {
+        status = dkv__boot_get(ctx->boot, 0, DKV__PMIX_KEY_SECRET, &buf, &len);
+        if ((status == DKV_OK) && (len != sizeof(ctx->secret))) {
+            status = DKV_ERR_BOOTSTRAP;
+        }
+        if (status == DKV_OK) {
+            memcpy(&ctx->secret, buf, sizeof(ctx->secret));
+            free(buf);
+        }
+    }
+    return status;
+}
+
+/* Ranks that take part in fences: all but dedicated holders. */
+static dkv_status_t setup_barrier(dkv_ctx_t *ctx)
+{
+    dkv_status_t status;
+    int         *members;
+    int          n = 0, r, h = 0;
+
+    members = malloc((size_t)ctx->size * sizeof(int));
+    if (members == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    for (r = 0; r < ctx->size; r++) {
+        int held = (h < ctx->nholders) && (ctx->holders[h] == r);
+
+        h += held;
+        if (!(ctx->dedicated && held)) {
+            members[n++] = r;
+        }
+    }
+    status = dkv__barrier_init(&ctx->client.barrier, members, n, ctx->rank);
+    free(members);
+    return status;
+}
+
+static void setup_client(dkv_ctx_t *ctx)
+{
+    dkv__client_t *c = &ctx->client;
+
+    c->rank        = ctx->rank;
+    c->timeout_ns  = (uint64_t)ctx->cfg.TIMEOUT_MS * 1000000ull;
+    c->spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000ull;
+    c->rndv_thresh = ctx->cfg.RNDV_THRESH;
+    c->holders     = ctx->holders;
+    c->nholders    = ctx->nholders;
+}
+
+dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
+{
+    dkv_ctx_t   *ctx = &dkv__the_ctx;
+    dkv_status_t status;
+    uint64_t     deadline;
+
+    if (ctx_p == NULL) {
+        return DKV_ERR_INVALID;
+    }
+    if (ctx->state == DKV__STATE_READY) {
+        return DKV_ERR_STATE;
+    }
+    memset(ctx, 0, sizeof(*ctx));
+    status = load_config(ctx, params);
+    if (status != DKV_OK) {
+        return status;
+    }
+    deadline = dkv__deadline_ms(ctx->cfg.TIMEOUT_MS);
+    status   = dkv__boot_start(&ctx->boot, &ctx->rank, &ctx->size);
+    if (status != DKV_OK) {
+        return status;
+    }
+    dkv__log_setup(dkv__log_level, ctx->rank);
+    if ((ctx->rank == 0) && ctx->cfg.PRINT_CONFIG) {
+        dkv__config_print(&ctx->cfg, stderr);
+    }
+    status = choose_holders(ctx);
+    if (status != DKV_OK) {
+        goto err_boot_stop;
+    }
+    status = dkv__ucx_context_open(&ctx->ucp);
+    if (status != DKV_OK) {
+        goto err_free_holders;
+    }
+    setup_client(ctx);
+    status = dkv__client_open(&ctx->client, ctx->ucp);
+    if (status != DKV_OK) {
+        goto err_ucx_close;
+    }
+    status = dkv__peers_init(&ctx->client.peers, ctx->boot,
+                             &ctx->client.worker, ctx->size);
+    if (status != DKV_OK) {
+        goto err_client_close;
+    }
+    status = setup_barrier(ctx);
+    if (status != DKV_OK) {
+        goto err_peers_close;
+    }
+    if (ctx->is_holder) {
+        status = start_holder(ctx, deadline);
+        if (status != DKV_OK) {
+            goto err_barrier_cleanup;
+        }
+    }
+    status = publish_and_fence(ctx, deadline);
+    if (status != DKV_OK) {
+        goto err_holder_stop;
+    }
+    ctx->client.secret = ctx->secret;
+    if (ctx->holder != NULL) {
+        dkv__holder_go(ctx->holder, ctx->secret);
+    }
+    DKV_LOG_INFO("rank %d of %d ready, %d holders%s", ctx->rank, ctx->size,
+                 ctx->nholders, ctx->is_holder ? ", holding" : "");
+    ctx->state = DKV__STATE_READY;
+    *ctx_p     = ctx;
+    return DKV_OK;
+
+err_holder_stop:
+    dkv__holder_stop(ctx->holder);
+    ctx->holder = NULL;
+err_barrier_cleanup:
+    dkv__barrier_cleanup(&ctx->client.barrier);
+err_peers_close:
+    dkv__peers_close(&ctx->client.peers, dkv__now_ns());
+err_client_close:
+    dkv__client_close(&ctx->client);
+err_ucx_close:
+    dkv__ucx_context_close(ctx->ucp);
+err_free_holders:
+    free(ctx->holders);
+err_boot_stop:
+    dkv__boot_stop(ctx->boot);
+    memset(ctx, 0, sizeof(*ctx));
+    return status;
+}
+
+/* Dedicated holders, to whom a finishing rank says goodbye. */
+static dkv_status_t say_bye(dkv_ctx_t *ctx, uint64_t deadline)
+{
+    if (!ctx->dedicated || ctx->is_holder) {
+        return DKV_OK;
+    }
+    return dkv__barrier_send_bye(&ctx->client, ctx->holders, ctx->nholders,
+                                 deadline);
+}
+
+dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
+{
+    dkv_status_t status, st;
+    uint64_t     deadline;
+
+    if (ctx == NULL) {
+        return DKV_OK;
+    }
+    status = dkv__ctx_check(ctx);
+    if (status != DKV_OK) {
+        return status;
+    }
+    status   = dkv__client_quiet(&ctx->client);
+    deadline = dkv__deadline_ms(ctx->cfg.TIMEOUT_MS);
+    st       = say_bye(ctx, deadline);
+    status   = (status == DKV_OK) ? st : status;
+    st       = pmix_fence(ctx, 0, deadline);
+    status   = (status == DKV_OK) ? st : status;
+    dkv__peers_close(&ctx->client.peers, dkv__now_ns() + 1000000000ull);
+    if (st == DKV_OK) {
+        st     = pmix_fence(ctx, 0, dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
+        status = (status == DKV_OK) ? st : status;
+    }
+    dkv__holder_stop(ctx->holder);
+    dkv__barrier_cleanup(&ctx->client.barrier);
+    dkv__client_close(&ctx->client);
+    dkv__ucx_context_close(ctx->ucp);
+    free(ctx->holders);
+    dkv__boot_stop(ctx->boot);
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->state = DKV__STATE_FINALIZED;
+    return status;
+}
+
+dkv_status_t dkv_serve(dkv_ctx_t *ctx)
+{
+    dkv_status_t status = dkv__ctx_check(ctx);
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (!ctx->dedicated || !ctx->is_holder) {
+        return DKV_ERR_STATE;
+    }
+    return dkv__barrier_wait_byes(&ctx->client,
+                                  (uint32_t)ctx->client.barrier.nmembers);
+}
+
+int dkv_rank(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? ctx->rank : -1;
+}
+
+int dkv_size(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? ctx->size : -1;
+}
+
+int dkv_is_holder(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? ctx->is_holder : 0;
+}
+
+int dkv_num_holders(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? ctx->nholders : -1;
+}
+
+int dkv_is_dedicated(const dkv_ctx_t *ctx)
+{
+    return (dkv__ctx_check(ctx) == DKV_OK) ? (ctx->dedicated &&
+                                              ctx->is_holder)
+                                           : 0;
+}

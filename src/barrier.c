@@ -1,0 +1,220 @@
+/*
+ * barrier: dissemination barrier with a min-combined verdict, over UCX
+ * active messages between client workers. In round k member i sends its
+ * verdict so far to member (i + 2^k) mod P and waits for the message of
+ * member (i - 2^k) mod P; after ceil(log2 P) rounds every member has seen
+ * every verdict. Messages that arrive before their round is reached are kept
+ * in a two-slot table (a member can be at most one epoch ahead of another).
+ *
+ * Owner: the client worker's thread.
+ */
+#define DKV_LOG_MODULE "fence"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "clock.h"
+#include "log.h"
+
+dkv_status_t dkv__barrier_init(dkv__barrier_t *b, const int *members,
+                               int nmembers, int my_rank)
+{
+    int i;
+
+    memset(b, 0, sizeof(*b));
+    b->members = malloc((size_t)(nmembers > 0 ? nmembers : 1) *
+                        sizeof(int));
+    if (b->members == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    memcpy(b->members, members, (size_t)nmembers * sizeof(int));
+    b->nmembers = nmembers;
+    b->me       = -1;
+    b->epoch    = 1;
+    for (i = 0; i < nmembers; i++) {
+        if (members[i] == my_rank) {
+            b->me = i;
+        }
+    }
+    return DKV_OK;
+}
+
+void dkv__barrier_cleanup(dkv__barrier_t *b)
+{
+    free(b->members);
+    b->members = NULL;
+}
+
+/* Send a keyless control message; *sreq_p is the UCX request or NULL. */
+static dkv_status_t send_ctl(dkv__client_t *c, int rank, uint8_t kind,
+                             uint64_t aux, int32_t status,
+                             dkv__wire_hdr_t *buf, void **sreq_p)
+{
+    dkv__wire_hdr_t     fields;
+    ucp_request_param_t param;
+    ucp_ep_h            ep;
+    dkv_status_t        st;
+    void               *sreq;
+
+    *sreq_p = NULL;
+    st      = dkv__peers_ep(&c->peers, DKV__PEER_CLIENT, rank, &ep);
+    if (st != DKV_OK) {
+        return st;
+    }
+    memset(&fields, 0, sizeof(fields));
+    fields.kind   = kind;
+    fields.status = status;
+    fields.secret = c->secret;
+    fields.aux    = aux;
+    fields.sender = (uint32_t)c->rank;
+    dkv__wire_pack(buf, &fields, NULL, 0);
+    memset(&param, 0, sizeof(param));
+    sreq = ucp_am_send_nbx(ep, kind, buf, sizeof(*buf), NULL, 0, &param);
+    if (UCS_PTR_IS_ERR(sreq)) {
+        return dkv__status_from_ucs(UCS_PTR_STATUS(sreq));
+    }
+    *sreq_p = sreq;
+    return DKV_OK;
+}
+
+typedef struct {
+    void  **reqs;
+    size_t  n;
+} sends_t;
+
+static int sends_done(void *arg)
+{
+    sends_t *s = arg;
+
+    while (s->n > 0) {
+        void *r = s->reqs[s->n - 1];
+
+        if ((r != NULL) && (ucp_request_check_status(r) == UCS_INPROGRESS)) {
+            return 0;
+        }
+        if (r != NULL) {
+            ucp_request_free(r);
+        }
+        s->n--;
+    }
+    return 1;
+}
+
+typedef struct {
+    dkv__barrier_slot_t *slot;
+    uint32_t             bit;
+} arrival_t;
+
+static int arrived(void *arg)
+{
+    arrival_t *a = arg;
+
+    return (a->slot->arrived & a->bit) != 0;
+}
+
+dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
+                              int32_t *verdict_p, uint64_t deadline)
+{
+    dkv__barrier_t      *b = &c->barrier;
+    dkv__wire_hdr_t      bufs[DKV__BARRIER_MAX_ROUNDS];
+    void                *reqs[DKV__BARRIER_MAX_ROUNDS];
+    sends_t              sends = {reqs, 0};
+    dkv__barrier_slot_t *slot;
+    arrival_t            a;
+    dkv_status_t         status = DKV_OK;
+    int32_t              verdict = mine;
+    int                  p       = b->nmembers;
+    unsigned             round;
+    int                  dist;
+
+    if (b->me < 0) {
+        return DKV_ERR_STATE;
+    }
+    slot = &b->slot[b->epoch & 1];
+    if (slot->epoch != b->epoch) {
+        slot->epoch   = b->epoch;
+        slot->arrived = 0;
+    }
+    for (round = 0, dist = 1; dist < p; round++, dist <<= 1) {
+        int to = b->members[(b->me + dist) % p];
+
+        status = send_ctl(c, to, DKV__MSG_BARRIER, (b->epoch << 8) | round,
+                          verdict, &bufs[round], &reqs[round]);
+        sends.n = round + 1;
+        if (status != DKV_OK) {
+            break;
+        }
+        a.slot = slot;
+        a.bit  = 1u << round;
+        status = dkv__client_wait(c, arrived, &a, -1, deadline);
+        if (status != DKV_OK) {
+            DKV_LOG_WARN("fence epoch %llu round %u: no message from rank "
+                         "%d", (unsigned long long)b->epoch, round,
+                         b->members[(b->me - dist % p + p) % p]);
+            break;
+        }
+        if (slot->verdict[round] < verdict) {
+            verdict = slot->verdict[round];
+        }
+    }
+    if (dkv__client_wait(c, sends_done, &sends, -1, deadline) != DKV_OK) {
+        status = (status == DKV_OK) ? DKV_ERR_TIMEOUT : status;
+    }
+    b->epoch++;
+    *verdict_p = verdict;
+    return status;
+}
+
+dkv_status_t dkv__barrier_send_bye(dkv__client_t *c, const int *ranks,
+                                   int nranks, uint64_t deadline)
+{
+    dkv__wire_hdr_t *bufs;
+    void           **reqs;
+    sends_t          sends;
+    dkv_status_t     status = DKV_OK;
+    int              i;
+
+    if (nranks == 0) {
+        return DKV_OK;
+    }
+    bufs = calloc((size_t)nranks, sizeof(*bufs));
+    reqs = calloc((size_t)nranks, sizeof(*reqs));
+    if ((bufs == NULL) || (reqs == NULL)) {
+        free(bufs);
+        free(reqs);
+        return DKV_ERR_NO_MEMORY;
+    }
+    sends.reqs = reqs;
+    sends.n    = 0;
+    for (i = 0; (i < nranks) && (status == DKV_OK); i++) {
+        status  = send_ctl(c, ranks[i], DKV__MSG_BYE, 0, DKV_OK, &bufs[i],
+                           &reqs[i]);
+        sends.n = (size_t)i + 1;
+    }
+    if (dkv__client_wait(c, sends_done, &sends, -1, deadline) != DKV_OK) {
+        status = (status == DKV_OK) ? DKV_ERR_TIMEOUT : status;
+    }
+    free(bufs);
+    free(reqs);
+    return status;
+}
+
+typedef struct {
+    const dkv__barrier_t *b;
+    uint32_t              count;
+} byes_t;
+
+static int byes_arrived(void *arg)
+{
+    byes_t *w = arg;
+
+    return w->b->byes >= w->count;
+}
+
+dkv_status_t dkv__barrier_wait_byes(dkv__client_t *c, uint32_t count)
+{
+    byes_t w = {&c->barrier, count};
+
+    return dkv__client_wait(c, byes_arrived, &w, -1, DKV__NO_DEADLINE);
+}

@@ -1,0 +1,316 @@
+/*
+ * boot_pmix: the PMIx bootstrap. PMIx_Init gives rank and size; the job's
+ * layout comes from PMIx job data (PMIX_LOCAL_RANK of each rank); addresses
+ * are exchanged with PMIx_Put + PMIx_Commit + one PMIx_Fence_nb that
+ * collects data, and read back lazily with PMIx_Get.
+ *
+ * Threads: everything runs on the dkv_init/finalize caller's thread except
+ * the fence callback, which runs on PMIx's progress thread and only records:
+ * it stores the status, sets an atomic flag and writes an eventfd.
+ */
+#define DKV_LOG_MODULE "boot"
+
+#include "boot.h"
+
+#include <pmix.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct dkv__boot {
+    pmix_proc_t      me;
+    int              size;
+    int              wake_fd;  /* eventfd written by the fence callback */
+    pmix_info_t      info[1];  /* fence info, valid until the callback */
+    atomic_int       fence_done;
+    atomic_int       fence_status;
+};
+
+dkv_status_t dkv__boot_start(dkv__boot_t **boot_p, int *rank_p, int *size_p)
+{
+    dkv__boot_t  *boot;
+    pmix_proc_t   wild;
+    pmix_value_t *val = NULL;
+    pmix_status_t rc;
+
+    boot = calloc(1, sizeof(*boot));
+    if (boot == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    boot->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (boot->wake_fd < 0) {
+        free(boot);
+        return DKV_ERR_NO_MEMORY;
+    }
+    rc = PMIx_Init(&boot->me, NULL, 0);
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx_Init failed: %s (start the job with mpirun or "
+                      "srun --mpi=pmix)", PMIx_Error_string(rc));
+        goto err_close_fd;
+    }
+    PMIX_PROC_CONSTRUCT(&wild);
+    PMIX_LOAD_PROCID(&wild, boot->me.nspace, PMIX_RANK_WILDCARD);
+    rc = PMIx_Get(&wild, PMIX_JOB_SIZE, NULL, 0, &val);
+    if ((rc != PMIX_SUCCESS) || (val == NULL) ||
+        (val->type != PMIX_UINT32)) {
+        DKV_LOG_ERROR("PMIx_Get(PMIX_JOB_SIZE) failed: %s",
+                      PMIx_Error_string(rc));
+        if (val != NULL) {
+            PMIX_VALUE_RELEASE(val);
+        }
+        PMIx_Finalize(NULL, 0);
+        goto err_close_fd;
+    }
+    boot->size = (int)val->data.uint32;
+    PMIX_VALUE_RELEASE(val);
+    *rank_p = (int)boot->me.rank;
+    *size_p = boot->size;
+    *boot_p = boot;
+    return DKV_OK;
+
+err_close_fd:
+    close(boot->wake_fd);
+    free(boot);
+    return DKV_ERR_BOOTSTRAP;
+}
+
+void dkv__boot_stop(dkv__boot_t *boot)
+{
+    if (boot == NULL) {
+        return;
+    }
+    PMIx_Finalize(NULL, 0);
+    close(boot->wake_fd);
+    free(boot);
+}
+
+static int value_to_int(const pmix_value_t *val, int *out)
+{
+    switch (val->type) {
+    case PMIX_UINT16:
+        *out = val->data.uint16;
+        return 0;
+    case PMIX_UINT32:
+        *out = (int)val->data.uint32;
+        return 0;
+    case PMIX_INT:
+        *out = val->data.integer;
+        return 0;
+    case PMIX_PROC_RANK:
+        *out = (int)val->data.rank;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)
+{
+    pmix_proc_t   proc;
+    pmix_value_t *val;
+    pmix_status_t rc;
+    int          *local;
+    int           r;
+
+    local = calloc((size_t)boot->size, sizeof(*local));
+    if (local == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    PMIX_PROC_CONSTRUCT(&proc);
+    for (r = 0; r < boot->size; r++) {
+        PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)r);
+        val = NULL;
+        rc  = PMIx_Get(&proc, PMIX_LOCAL_RANK, NULL, 0, &val);
+        if ((rc != PMIX_SUCCESS) || (val == NULL) ||
+            (value_to_int(val, &local[r]) != 0)) {
+            DKV_LOG_ERROR("PMIx_Get(PMIX_LOCAL_RANK) of rank %d failed: %s",
+                          r, PMIx_Error_string(rc));
+            if (val != NULL) {
+                PMIX_VALUE_RELEASE(val);
+            }
+            free(local);
+            return DKV_ERR_BOOTSTRAP;
+        }
+        PMIX_VALUE_RELEASE(val);
+    }
+    *local_p = local;
+    return DKV_OK;
+}
+
+dkv_status_t dkv__boot_put(dkv__boot_t *boot, const char *key,
+                           const void *buf, size_t len)
+{
+    pmix_value_t  val;
+    pmix_status_t rc;
+
+    PMIX_VALUE_CONSTRUCT(&val);
+    val.type          = PMIX_BYTE_OBJECT;
+    val.data.bo.bytes = (char *)buf;
+    val.data.bo.size  = len;
+    rc                = PMIx_Put(PMIX_GLOBAL, key, &val);
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx_Put(%s) failed: %s", key, PMIx_Error_string(rc));
+        return DKV_ERR_BOOTSTRAP;
+    }
+    return DKV_OK;
+}
+
+dkv_status_t dkv__boot_commit(dkv__boot_t *boot)
+{
+    pmix_status_t rc = PMIx_Commit();
+
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx_Commit failed: %s", PMIx_Error_string(rc));
+        return DKV_ERR_BOOTSTRAP;
+    }
+    return DKV_OK;
+}
+
+/* PMIx progress thread: record only. */
+static void fence_cb(pmix_status_t status, void *cbdata)
+{
+    dkv__boot_t *boot = cbdata;
+    uint64_t     one  = 1;
+    ssize_t      n;
+
+    atomic_store(&boot->fence_status, (int)status);
+    atomic_store(&boot->fence_done, 1);
+    n = write(boot->wake_fd, &one, sizeof(one));
+    (void)n;
+}
+
+dkv_status_t dkv__boot_fence_start(dkv__boot_t *boot, int collect)
+{
+    bool          flag = (collect != 0);
+    pmix_status_t rc;
+    size_t        ninfo = 0;
+
+    atomic_store(&boot->fence_done, 0);
+    if (collect) {
+        PMIX_INFO_LOAD(&boot->info[0], PMIX_COLLECT_DATA, &flag, PMIX_BOOL);
+        ninfo = 1;
+    }
+    rc = PMIx_Fence_nb(NULL, 0, (ninfo > 0) ? boot->info : NULL, ninfo,
+                       fence_cb, boot);
+    if (rc == PMIX_OPERATION_SUCCEEDED) {
+        atomic_store(&boot->fence_status, PMIX_SUCCESS);
+        atomic_store(&boot->fence_done, 1);
+        return DKV_OK;
+    }
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx_Fence_nb failed: %s", PMIx_Error_string(rc));
+        return DKV_ERR_BOOTSTRAP;
+    }
+    return DKV_OK;
+}
+
+int dkv__boot_fence_test(dkv__boot_t *boot, dkv_status_t *status_p)
+{
+    uint64_t drain;
+    int      rc;
+    ssize_t  n;
+
+    if (!atomic_load(&boot->fence_done)) {
+        return 0;
+    }
+    n  = read(boot->wake_fd, &drain, sizeof(drain));
+    (void)n;
+    rc = atomic_load(&boot->fence_status);
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx fence failed: %s", PMIx_Error_string(rc));
+        *status_p = DKV_ERR_BOOTSTRAP;
+    } else {
+        *status_p = DKV_OK;
+    }
+    return 1;
+}
+
+int dkv__boot_wake_fd(const dkv__boot_t *boot)
+{
+    return boot->wake_fd;
+}
+
+dkv_status_t dkv__boot_get(dkv__boot_t *boot, int rank, const char *key,
+                           void **buf_p, size_t *len_p)
+{
+    pmix_proc_t   proc;
+    pmix_value_t *val = NULL;
+    pmix_status_t rc;
+    void         *buf;
+
+    PMIX_PROC_CONSTRUCT(&proc);
+    PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)rank);
+    rc = PMIx_Get(&proc, key, NULL, 0, &val);
+    if ((rc != PMIX_SUCCESS) || (val == NULL) ||
+        (val->type != PMIX_BYTE_OBJECT)) {
+        DKV_LOG_ERROR("PMIx_Get(%s) of rank %d failed: %s", key, rank,
+                      PMIx_Error_string(rc));
+        if (val != NULL) {
+            PMIX_VALUE_RELEASE(val);
+        }
+        return DKV_ERR_BOOTSTRAP;
+    }
+    buf = malloc(val->data.bo.size + 1);
+    if (buf == NULL) {
+        PMIX_VALUE_RELEASE(val);
+        return DKV_ERR_NO_MEMORY;
+    }
+    memcpy(buf, val->data.bo.bytes, val->data.bo.size);
+    *len_p = val->data.bo.size;
+    *buf_p = buf;
+    PMIX_VALUE_RELEASE(val);
+    return DKV_OK;
+}
+
+dkv_status_t dkv__boot_local_peers(dkv__boot_t *boot, int **peers_p,
+                                   int *n_p)
+{
+    pmix_proc_t   wild;
+    pmix_value_t *val = NULL;
+    pmix_status_t rc;
+    const char   *s;
+    int          *peers;
+    int           n = 1;
+    int           cap;
+
+    PMIX_PROC_CONSTRUCT(&wild);
+    PMIX_LOAD_PROCID(&wild, boot->me.nspace, PMIX_RANK_WILDCARD);
+    rc = PMIx_Get(&wild, PMIX_LOCAL_PEERS, NULL, 0, &val);
+    if ((rc != PMIX_SUCCESS) || (val == NULL) || (val->type != PMIX_STRING) ||
+        (val->data.string == NULL)) {
+        DKV_LOG_ERROR("PMIx_Get(PMIX_LOCAL_PEERS) failed: %s",
+                      PMIx_Error_string(rc));
+        if (val != NULL) {
+            PMIX_VALUE_RELEASE(val);
+        }
+        return DKV_ERR_BOOTSTRAP;
+    }
+    for (s = val->data.string; *s != '\0'; s++) {
+        n += (*s == ',');
+    }
+    peers = calloc((size_t)n, sizeof(*peers));
+    if (peers == NULL) {
+        PMIX_VALUE_RELEASE(val);
+        return DKV_ERR_NO_MEMORY;
+    }
+    cap = n;
+    n   = 0;
+    for (s = val->data.string; (*s != '\0') && (n < cap);) {
+        char *end;
+        long  v = strtol(s, &end, 10);
+
+        if (end == s) {
+            break; /* not a number: keep what was parsed */
+        }
+        peers[n++] = (int)v;
+        s          = (*end == ',') ? end + 1 : end;
+    }
+    PMIX_VALUE_RELEASE(val);
+    *peers_p = peers;
+    *n_p     = n;
+    return DKV_OK;
+}

@@ -1,0 +1,411 @@
+/*
+ * client: starts puts, gets and deletes on the caller's thread and waits for
+ * them. Every wait is a progress loop with a deadline: poll the client
+ * worker for spin_ns after the last activity, then arm it and sleep on its
+ * event fd until the deadline. Writes are tracked in issue order until their
+ * holder acknowledges them; dkv__client_quiet() waits for all of them.
+ *
+ * Owner: the thread that called dkv_init. Nothing here is thread-safe.
+ */
+#define DKV_LOG_MODULE "client"
+
+#include "client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "place.h"
+
+dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp)
+{
+    dkv_status_t status;
+
+    dkv__list_init(&c->free_reqs);
+    dkv__list_init(&c->ready);
+    dkv__list_init(&c->writes);
+    status = dkv__worker_open(&c->worker, ucp);
+    if (status != DKV_OK) {
+        return status;
+    }
+    status = dkv__client_set_handlers(c);
+    if (status != DKV_OK) {
+        dkv__worker_close(&c->worker);
+    }
+    return status;
+}
+
+static void free_failures(dkv__failure_t *f, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(f[i].key);
+    }
+}
+
+void dkv__client_close(dkv__client_t *c)
+{
+    uint32_t i;
+
+    dkv__worker_close(&c->worker);
+    for (i = 0; i < c->nchunks; i++) {
+        free(c->chunks[i]);
+    }
+    free(c->chunks);
+    c->chunks  = NULL;
+    c->nchunks = 0;
+    dkv__client_clear_failures(c);
+    free_failures(c->pending, c->npending);
+    free(c->pending);
+    free(c->failures);
+    c->pending  = NULL;
+    c->failures = NULL;
+}
+
+unsigned dkv__client_progress(dkv__client_t *c)
+{
+    unsigned     n = ucp_worker_progress(c->worker.ucp);
+    dkv__list_t *l;
+
+    while ((l = dkv__list_pop_head(&c->ready)) != NULL) {
+        struct dkv_request *req = DKV__CONTAINER_OF(l, struct dkv_request,
+                                                    link);
+
+        req->flags &= ~DKV__REQ_QUEUED;
+        dkv__client_process(c, req);
+        n++;
+    }
+    return n;
+}
+
+dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
+                              void *arg, int extra_fd, uint64_t deadline)
+{
+    uint64_t idle_since = 0;
+    uint64_t now;
+
+    for (;;) {
+        if (done(arg)) {
+            return DKV_OK;
+        }
+        if (dkv__client_progress(c) > 0) {
+            idle_since = 0;
+            continue;
+        }
+        if (done(arg)) {
+            return DKV_OK;
+        }
+        now = dkv__now_ns();
+        if (now >= deadline) {
+            return DKV_ERR_TIMEOUT;
+        }
+        if (idle_since == 0) {
+            idle_since = now;
+        }
+        if (now - idle_since < c->spin_ns) {
+            continue;
+        }
+        if (dkv__worker_sleep(&c->worker, extra_fd, deadline) ==
+            DKV_ERR_TIMEOUT) {
+            dkv__client_progress(c);
+            return done(arg) ? DKV_OK : DKV_ERR_TIMEOUT;
+        }
+        idle_since = 0;
+    }
+}
+
+static dkv_status_t holder_ep(dkv__client_t *c, const char *key,
+                              size_t key_len, int *rank_p, ucp_ep_h *ep_p)
+{
+    uint64_t hash = dkv__place_hash(key, key_len);
+    int      rank = c->holders[dkv__place_holder(hash, c->nholders)];
+
+    *rank_p = rank;
+    return dkv__peers_ep(&c->peers, DKV__PEER_SERVER, rank, ep_p);
+}
+
+/* Build a request's header and send it with its value (may be NULL/0). */
+static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
+                                 const char *key, size_t key_len,
+                                 const void *value, size_t size)
+{
+    dkv__wire_hdr_t     fields;
+    ucp_request_param_t param;
+    ucp_ep_h            ep;
+    dkv_status_t        status;
+    void               *sreq;
+
+    status = holder_ep(c, key, key_len, &req->holder, &ep);
+    if (status != DKV_OK) {
+        return status;
+    }
+    memset(&fields, 0, sizeof(fields));
+    fields.kind      = req->kind;
+    fields.req_id    = dkv__req_id(req);
+    fields.value_len = size;
+    fields.secret    = c->secret;
+    fields.sender    = (uint32_t)c->rank;
+    req->hdr_len     = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
+    req->start_ns    = dkv__now_ns();
+
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
+                         UCP_OP_ATTR_FIELD_USER_DATA |
+                         UCP_OP_ATTR_FIELD_FLAGS;
+    param.cb.send      = dkv__client_send_cb;
+    param.user_data    = req;
+    param.flags        = UCP_AM_SEND_FLAG_REPLY;
+    if (size >= c->rndv_thresh) {
+        param.flags |= UCP_AM_SEND_FLAG_RNDV;
+    }
+    sreq = ucp_am_send_nbx(ep, req->kind, req->am.bytes, req->hdr_len, value,
+                           size, &param);
+    if (UCS_PTR_IS_ERR(sreq)) {
+        DKV_LOG_DEBUG("send to holder %d failed: %s", req->holder,
+                      ucs_status_string(UCS_PTR_STATUS(sreq)));
+        return dkv__status_from_ucs(UCS_PTR_STATUS(sreq));
+    }
+    if (sreq == NULL) {
+        req->flags |= DKV__REQ_SEND_DONE;
+    } else {
+        req->send_req = sreq;
+    }
+    return DKV_OK;
+}
+
+static dkv_status_t write_start(dkv__client_t *c, uint8_t kind,
+                                const char *key, size_t key_len,
+                                const void *value, size_t size, int user,
+                                struct dkv_request **req_p)
+{
+    struct dkv_request *req = dkv__req_alloc(c);
+    dkv_status_t        status;
+
+    if (req == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    req->kind = kind;
+    status    = send_request(c, req, key, key_len, value, size);
+    if (status != DKV_OK) {
+        dkv__req_release(c, req);
+        return status;
+    }
+    req->flags |= DKV__REQ_WRITE | (user ? DKV__REQ_USER : 0);
+    dkv__list_push_tail(&c->writes, &req->wlink);
+    c->outstanding++;
+    if (req_p != NULL) {
+        *req_p = req;
+    }
+    return DKV_OK;
+}
+
+dkv_status_t dkv__client_put_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, const void *value,
+                                   size_t size, int user,
+                                   struct dkv_request **req_p)
+{
+    return write_start(c, DKV__MSG_PUT, key, key_len, value, size, user,
+                       req_p);
+}
+
+dkv_status_t dkv__client_delete_start(dkv__client_t *c, const char *key,
+                                      size_t key_len)
+{
+    return write_start(c, DKV__MSG_DELETE, key, key_len, NULL, 0, 0, NULL);
+}
+
+dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, void *buf, size_t buf_size,
+                                   size_t *size_p, void **alloc_p, int user,
+                                   struct dkv_request **req_p)
+{
+    struct dkv_request *req = dkv__req_alloc(c);
+    dkv_status_t        status;
+
+    if (req == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    req->kind     = DKV__MSG_GET;
+    req->buf      = buf;
+    req->buf_size = buf_size;
+    req->size_p   = size_p;
+    req->alloc_p  = alloc_p;
+    status        = send_request(c, req, key, key_len, NULL, 0);
+    if (status != DKV_OK) {
+        dkv__req_release(c, req);
+        return status;
+    }
+    req->flags |= user ? DKV__REQ_USER : 0;
+    *req_p = req;
+    return DKV_OK;
+}
+
+static int req_sent(void *arg)
+{
+    const struct dkv_request *req = arg;
+
+    return (req->flags & (DKV__REQ_SEND_DONE | DKV__REQ_COMPLETE)) != 0;
+}
+
+static int req_complete(void *arg)
+{
+    const struct dkv_request *req = arg;
+
+    return (req->flags & DKV__REQ_COMPLETE) != 0;
+}
+
+static void record_failure(dkv__client_t *c, const struct dkv_request *req,
+                           dkv_status_t status)
+{
+    dkv__failure_t *f;
+
+    if (c->npending == c->pending_cap) {
+        size_t cap = (c->pending_cap == 0) ? 16 : 2 * c->pending_cap;
+
+        f = realloc(c->pending, cap * sizeof(*f));
+        if (f == NULL) {
+            return; /* the status is still reported by quiet */
+        }
+        c->pending     = f;
+        c->pending_cap = cap;
+    }
+    f         = &c->pending[c->npending];
+    f->key    = strdup(req->am.bytes + sizeof(dkv__wire_hdr_t));
+    f->status = status;
+    if (c->first_error == DKV_OK) {
+        c->first_error = status;
+    }
+    if (f->key != NULL) {
+        c->npending++;
+    }
+}
+
+void dkv__client_write_done(dkv__client_t *c, struct dkv_request *req)
+{
+    if (!(req->flags & DKV__REQ_WRITE)) {
+        return;
+    }
+    req->flags &= ~DKV__REQ_WRITE;
+    dkv__list_del(&req->wlink);
+    c->outstanding--;
+    if (req->status != DKV_OK) {
+        record_failure(c, req, req->status);
+    }
+}
+
+/* Give up on a request after its deadline: it is freed when it finishes. */
+static void abandon(dkv__client_t *c, struct dkv_request *req)
+{
+    if (req->status == DKV_OK) {
+        req->status = DKV_ERR_TIMEOUT;
+    }
+    dkv__client_write_done(c, req);
+    req->flags |= DKV__REQ_ABANDONED;
+    req->flags &= ~(DKV__REQ_USER | DKV__REQ_WAITED);
+    if (req->send_req != NULL) {
+        ucp_request_cancel(c->worker.ucp, req->send_req);
+    }
+}
+
+dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
+                             size_t key_len, const void *value, size_t size)
+{
+    struct dkv_request *req;
+    dkv_status_t        status;
+
+    status = dkv__client_put_start(c, key, key_len, value, size, 0, &req);
+    if ((status != DKV_OK) || req_sent(req)) {
+        return status;
+    }
+    req->flags |= DKV__REQ_WAITED;
+    status = dkv__client_wait(c, req_sent, req, -1,
+                              dkv__now_ns() + c->timeout_ns);
+    req->flags &= ~DKV__REQ_WAITED;
+    if (status != DKV_OK) {
+        DKV_LOG_WARN("put of key %s to holder %d not sent after %llu ms",
+                     key, req->holder,
+                     (unsigned long long)(c->timeout_ns / 1000000));
+        abandon(c, req);
+        return status;
+    }
+    if (req->flags & DKV__REQ_COMPLETE) {
+        dkv__req_release(c, req);
+    }
+    return DKV_OK;
+}
+
+dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req)
+{
+    dkv_status_t status;
+
+    req->flags |= DKV__REQ_WAITED;
+    status = dkv__client_wait(c, req_complete, req, -1,
+                              dkv__now_ns() + c->timeout_ns);
+    if (status != DKV_OK) {
+        DKV_LOG_WARN("request to holder %d timed out after %llu ms",
+                     req->holder,
+                     (unsigned long long)(c->timeout_ns / 1000000));
+        abandon(c, req);
+        return status;
+    }
+    status = req->status;
+    dkv__req_release(c, req);
+    return status;
+}
+
+static int no_outstanding(void *arg)
+{
+    const dkv__client_t *c = arg;
+
+    return c->outstanding == 0;
+}
+
+static void abandon_all(dkv__client_t *c)
+{
+    struct dkv_request *oldest;
+    uint64_t            age;
+
+    oldest = DKV__CONTAINER_OF(c->writes.next, struct dkv_request, wlink);
+    age    = (dkv__now_ns() - oldest->start_ns) / 1000000;
+    DKV_LOG_WARN("quiet timed out: %zu writes unacknowledged, oldest to "
+                 "holder %d for %llu ms", c->outstanding, oldest->holder,
+                 (unsigned long long)age);
+    while (!dkv__list_empty(&c->writes)) {
+        abandon(c, DKV__CONTAINER_OF(c->writes.next, struct dkv_request,
+                                     wlink));
+    }
+}
+
+void dkv__client_clear_failures(dkv__client_t *c)
+{
+    free_failures(c->failures, c->nfailures);
+    c->nfailures = 0;
+}
+
+dkv_status_t dkv__client_quiet(dkv__client_t *c)
+{
+    dkv__failure_t *tmp;
+    size_t          cap;
+    dkv_status_t    status;
+
+    dkv__client_clear_failures(c);
+    status = dkv__client_wait(c, no_outstanding, c, -1,
+                              dkv__now_ns() + c->timeout_ns);
+    if (status != DKV_OK) {
+        abandon_all(c);
+    }
+    /* What accumulated since the last quiet becomes the reported list. */
+    tmp            = c->failures;
+    cap            = c->failures_cap;
+    c->failures    = c->pending;
+    c->nfailures   = c->npending;
+    c->failures_cap = c->pending_cap;
+    c->pending     = tmp;
+    c->pending_cap = cap;
+    c->npending    = 0;
+    status         = c->first_error;
+    c->first_error = DKV_OK;
+    return status;
+}

@@ -1,0 +1,156 @@
+/*
+ * client: this rank's side of every operation - requests, the client
+ * worker, waiting, quiet and the list of failed writes.
+ *
+ * Owner: the thread that called dkv_init (the API is funneled). UCX callbacks
+ * on the client worker run inside that thread's progress calls and only
+ * record into requests and push them onto the ready list.
+ */
+#ifndef DKV_CLIENT_H
+#define DKV_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "barrier.h"
+#include "list.h"
+#include "peers.h"
+#include "ucx_worker.h"
+#include "wire.h"
+
+typedef struct dkv__failure {
+    char        *key;
+    dkv_status_t status;
+} dkv__failure_t;
+
+typedef struct dkv__client dkv__client_t;
+
+/* Request flags. */
+enum {
+    DKV__REQ_SEND_DONE  = DKV_BIT(0), /* local completion of the send     */
+    DKV__REQ_REPLY_DONE = DKV_BIT(1), /* reply/ack recorded               */
+    DKV__REQ_QUEUED     = DKV_BIT(2), /* on the ready list                */
+    DKV__REQ_COMPLETE   = DKV_BIT(3), /* final status known               */
+    DKV__REQ_USER       = DKV_BIT(4), /* owned by the user (nb)           */
+    DKV__REQ_WAITED     = DKV_BIT(5), /* a blocking call is waiting on it */
+    DKV__REQ_ABANDONED  = DKV_BIT(6), /* timed out: free when it finishes */
+    DKV__REQ_DATA_RNDV  = DKV_BIT(7), /* data is a rendezvous descriptor  */
+    DKV__REQ_RECVING    = DKV_BIT(8), /* rendezvous receive in progress   */
+    DKV__REQ_WRITE      = DKV_BIT(9)  /* counted as outstanding write     */
+};
+
+#define DKV__REQ_MAGIC 0x646b7672u
+
+/* One operation. Lives in the client's pool; its id is gen << 32 | index. */
+struct dkv_request {
+    dkv__list_t    link;   /* free list or ready list */
+    dkv__list_t    wlink;  /* outstanding writes, in issue order */
+    dkv__client_t *client;
+    uint32_t       magic;
+    uint32_t       index;
+    uint32_t       gen;
+    uint32_t       flags;
+    uint8_t        kind;   /* DKV__MSG_PUT, _GET or _DELETE */
+    int32_t        status;
+    int            holder; /* rank of the holder asked */
+    uint64_t       start_ns;
+    void          *send_req;
+    void          *recv_req;
+    /* get */
+    void          *buf;
+    size_t         buf_size;
+    size_t        *size_p;
+    void         **alloc_p;
+    size_t         value_len;
+    void          *data;
+    /* AM header: wire header + key + NUL, valid until the send completes */
+    size_t         hdr_len;
+    union {
+        dkv__wire_hdr_t hdr;
+        char bytes[sizeof(dkv__wire_hdr_t) + DKV_KEY_MAX + 1];
+    } am;
+};
+
+struct dkv__client {
+    dkv__worker_t        worker;
+    dkv__peers_t         peers;
+    dkv__barrier_t       barrier;
+    int                  rank;
+    uint64_t             secret;
+    uint64_t             timeout_ns;
+    uint64_t             spin_ns;
+    size_t               rndv_thresh;
+    const int           *holders;   /* borrowed from the context */
+    int                  nholders;
+    /* request pool */
+    struct dkv_request **chunks;
+    uint32_t             nchunks;
+    dkv__list_t          free_reqs;
+    dkv__list_t          ready;     /* pushed by callbacks */
+    dkv__list_t          writes;    /* outstanding writes, oldest first */
+    size_t               outstanding;
+    /* failures reported by the last quiet, and those since then */
+    dkv__failure_t      *failures;
+    size_t               nfailures;
+    size_t               failures_cap;
+    dkv__failure_t      *pending;
+    size_t               npending;
+    size_t               pending_cap;
+    dkv_status_t         first_error; /* first failure since last quiet */
+    uint64_t             rejected;  /* malformed or stale replies */
+};
+
+dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp);
+void dkv__client_close(dkv__client_t *c);
+
+/* Progress the worker once and finish what callbacks recorded. */
+unsigned dkv__client_progress(dkv__client_t *c);
+
+/*
+ * Progress until @p done(@p arg) is true, sleeping after spin_ns without
+ * activity (also waking on @p extra_fd if >= 0). DKV_OK or DKV_ERR_TIMEOUT.
+ */
+dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
+                              void *arg, int extra_fd, uint64_t deadline);
+
+/* Start a put / delete / get; the request is returned through @p req_p. */
+dkv_status_t dkv__client_put_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, const void *value,
+                                   size_t size, int user,
+                                   struct dkv_request **req_p);
+dkv_status_t dkv__client_delete_start(dkv__client_t *c, const char *key,
+                                      size_t key_len);
+dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, void *buf, size_t buf_size,
+                                   size_t *size_p, void **alloc_p, int user,
+                                   struct dkv_request **req_p);
+
+/* Blocking put: returns when @p value may be reused. */
+dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
+                             size_t key_len, const void *value, size_t size);
+
+/* Wait for a request to complete and release it; returns its status. */
+dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req);
+
+/* Wait for every outstanding write; the first error, failures listed. */
+dkv_status_t dkv__client_quiet(dkv__client_t *c);
+void dkv__client_clear_failures(dkv__client_t *c);
+
+/* A write finished: stop counting it, record its failure if any. */
+void dkv__client_write_done(dkv__client_t *c, struct dkv_request *req);
+
+/* Request pool (client_reqs.c). */
+struct dkv_request *dkv__req_alloc(dkv__client_t *c);
+void dkv__req_release(dkv__client_t *c, struct dkv_request *req);
+struct dkv_request *dkv__req_lookup(dkv__client_t *c, uint64_t id);
+static inline uint64_t dkv__req_id(const struct dkv_request *req)
+{
+    return ((uint64_t)req->gen << 32) | req->index;
+}
+
+/* Reply handlers and completion (client_replies.c). */
+dkv_status_t dkv__client_set_handlers(dkv__client_t *c);
+void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data);
+void dkv__client_process(dkv__client_t *c, struct dkv_request *req);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * client_replies: what arrives at the client worker - write acks, get
+ * replies, barrier rounds and byes - and how a request is finished.
+ *
+ * The AM handlers and UCX completion callbacks run inside the owner's
+ * progress call and only record: they validate the header, store status and
+ * lengths into the request matched by id (or into the barrier table), keep
+ * reply data for later by returning UCS_INPROGRESS, and push the request on
+ * the ready list. dkv__client_process(), called by the owner after progress,
+ * does the rest: copies or receives the value, releases UCX data, updates
+ * the outstanding count and frees the request.
+ */
+#define DKV_LOG_MODULE "client"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "log.h"
+
+static void queue(dkv__client_t *c, struct dkv_request *req)
+{
+    if (!(req->flags & DKV__REQ_QUEUED)) {
+        req->flags |= DKV__REQ_QUEUED;
+        dkv__list_push_tail(&c->ready, &req->link);
+    }
+}
+
+void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data)
+{
+    struct dkv_request *req = user_data;
+
+    if (status != UCS_OK) {
+        if (req->status == DKV_OK) {
+            req->status = dkv__status_from_ucs(status);
+        }
+        req->flags |= DKV__REQ_REPLY_DONE; /* no reply will come */
+    }
+    req->flags |= DKV__REQ_SEND_DONE;
+    if (req->flags & DKV__REQ_REPLY_DONE) {
+        queue(req->client, req);
+    }
+}
+
+static void recv_cb(void *request, ucs_status_t status, size_t length,
+                    void *user_data)
+{
+    struct dkv_request *req = user_data;
+
+    if ((status != UCS_OK) && (req->status == DKV_OK)) {
+        req->status = dkv__status_from_ucs(status);
+    }
+    req->flags &= ~DKV__REQ_RECVING;
+    queue(req->client, req);
+}
+
+/* Validate a reply header and find its request; NULL if it must be dropped. */
+static struct dkv_request *match_reply(dkv__client_t *c, const void *header,
+                                       size_t header_length, size_t length,
+                                       uint8_t want_kind, uint8_t req_kind,
+                                       dkv__wire_hdr_t *hdr)
+{
+    struct dkv_request *req;
+    const char         *why;
+    const char         *key;
+
+    if ((dkv__wire_unpack(header, header_length, length, c->secret, hdr,
+                          &key, &why) != DKV_OK) ||
+        (hdr->kind != want_kind)) {
+        if (c->rejected++ == 0) {
+            DKV_LOG_WARN("dropped malformed reply: %s", why);
+        }
+        return NULL;
+    }
+    req = dkv__req_lookup(c, hdr->req_id);
+    if ((req == NULL) || (req->kind != req_kind) ||
+        (req->flags & DKV__REQ_REPLY_DONE)) {
+        c->rejected++;
+        return NULL;
+    }
+    return req;
+}
+
+static ucs_status_t on_ack(void *arg, const void *header, size_t header_length,
+                           void *data, size_t length,
+                           const ucp_am_recv_param_t *param, uint8_t ack_kind,
+                           uint8_t req_kind)
+{
+    dkv__client_t      *c = arg;
+    dkv__wire_hdr_t     hdr;
+    struct dkv_request *req;
+
+    req = match_reply(c, header, header_length, length, ack_kind, req_kind,
+                      &hdr);
+    if (req == NULL) {
+        return UCS_OK;
+    }
+    if (req->status == DKV_OK) {
+        req->status = hdr.status;
+    }
+    req->flags |= DKV__REQ_REPLY_DONE;
+    if (req->flags & DKV__REQ_SEND_DONE) {
+        queue(c, req);
+    }
+    return UCS_OK;
+}
+
+static ucs_status_t on_put_ack(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length, const ucp_am_recv_param_t *param)
+{
+    return on_ack(arg, header, header_length, data, length, param,
+                  DKV__MSG_PUT_ACK, DKV__MSG_PUT);
+}
+
+static ucs_status_t on_delete_ack(void *arg, const void *header,
+                                  size_t header_length, void *data,
+                                  size_t length,
+                                  const ucp_am_recv_param_t *param)
+{
+    return on_ack(arg, header, header_length, data, length, param,
+                  DKV__MSG_DELETE_ACK, DKV__MSG_DELETE);
+}
+
+static ucs_status_t on_get_reply(void *arg, const void *header,
+                                 size_t header_length, void *data,
+                                 size_t length,
+                                 const ucp_am_recv_param_t *param)
+{
+    dkv__client_t      *c = arg;
+    dkv__wire_hdr_t     hdr;
+    struct dkv_request *req;
+    ucs_status_t        keep = UCS_OK;
+
+    req = match_reply(c, header, header_length, length, DKV__MSG_GET_REPLY,
+                      DKV__MSG_GET, &hdr);
+    if (req == NULL) {
+        return UCS_OK;
+    }
+    req->status    = hdr.status;
+    req->value_len = hdr.value_len;
+    if ((hdr.status == DKV_OK) && (length > 0)) {
+        req->data = data;
+        keep      = UCS_INPROGRESS;
+        if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) {
+            req->flags |= DKV__REQ_DATA_RNDV;
+        }
+    }
+    req->flags |= DKV__REQ_REPLY_DONE;
+    if (req->flags & DKV__REQ_SEND_DONE) {
+        queue(c, req);
+    }
+    return keep;
+}
+
+static ucs_status_t on_barrier(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length, const ucp_am_recv_param_t *param)
+{
+    dkv__client_t       *c = arg;
+    dkv__barrier_t      *b = &c->barrier;
+    dkv__barrier_slot_t *slot;
+    dkv__wire_hdr_t      hdr;
+    const char          *key, *why;
+    uint64_t             epoch;
+    unsigned             round;
+
+    if (dkv__wire_unpack(header, header_length, length, c->secret, &hdr, &key,
+                         &why) != DKV_OK) {
+        b->rejected++;
+        return UCS_OK;
+    }
+    if (hdr.kind == DKV__MSG_BYE) {
+        b->byes++;
+        return UCS_OK;
+    }
+    epoch = hdr.aux >> 8;
+    round = (unsigned)(hdr.aux & 0xff);
+    if ((hdr.kind != DKV__MSG_BARRIER) || (round >= DKV__BARRIER_MAX_ROUNDS) ||
+        (epoch < b->epoch) || (epoch > b->epoch + 1)) {
+        b->rejected++;
+        return UCS_OK;
+    }
+    slot = &b->slot[epoch & 1];
+    if (slot->epoch != epoch) {
+        slot->epoch   = epoch; /* the slot's old epoch is finished */
+        slot->arrived = 0;
+    }
+    slot->arrived |= 1u << round;
+    slot->verdict[round] = hdr.status;
+    return UCS_OK;
+}
+
+dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
+{
+    static const struct {
+        unsigned               id;
+        ucp_am_recv_callback_t cb;
+    } table[] = {
+        {DKV__MSG_PUT_ACK, on_put_ack},   {DKV__MSG_DELETE_ACK, on_delete_ack},
+        {DKV__MSG_GET_REPLY, on_get_reply}, {DKV__MSG_BARRIER, on_barrier},
+        {DKV__MSG_BYE, on_barrier},
+    };
+    dkv_status_t status;
+    size_t       i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        status = dkv__worker_set_handler(&c->worker, table[i].id, table[i].cb,
+                                         c);
+        if (status != DKV_OK) {
+            return status;
+        }
+    }
+    return DKV_OK;
+}
+
+static void drop_data(dkv__client_t *c, struct dkv_request *req)
+{
+    if (req->data != NULL) {
+        ucp_am_data_release(c->worker.ucp, req->data);
+        req->data = NULL;
+    }
+}
+
+/* Start receiving a rendezvous value; 1 if done now, 0 if in progress. */
+static int recv_rndv(dkv__client_t *c, struct dkv_request *req, void *dest)
+{
+    ucp_request_param_t param;
+    void               *rreq;
+
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
+                         UCP_OP_ATTR_FIELD_USER_DATA;
+    param.cb.recv_am   = recv_cb;
+    param.user_data    = req;
+    rreq = ucp_am_recv_data_nbx(c->worker.ucp, req->data, dest,
+                                req->value_len, &param);
+    req->data = NULL; /* the descriptor now belongs to the receive */
+    if (UCS_PTR_IS_ERR(rreq)) {
+        req->status = dkv__status_from_ucs(UCS_PTR_STATUS(rreq));
+        return 1;
+    }
+    if (rreq == NULL) {
+        return 1;
+    }
+    req->recv_req = rreq;
+    req->flags |= DKV__REQ_RECVING;
+    return 0;
+}
+
+/* Move a get's value to its destination; 1 when the get is finished. */
+static int deliver_get(dkv__client_t *c, struct dkv_request *req)
+{
+    void *dest = req->buf;
+
+    if (req->recv_req != NULL) { /* the rendezvous receive has finished */
+        ucp_request_free(req->recv_req);
+        req->recv_req = NULL;
+        return 1;
+    }
+    if ((req->status != DKV_OK) || (req->flags & DKV__REQ_ABANDONED)) {
+        drop_data(c, req);
+        return 1;
+    }
+    if ((req->alloc_p == NULL) && (req->value_len > req->buf_size)) {
+        req->status = DKV_ERR_TRUNCATED;
+        drop_data(c, req);
+        return 1;
+    }
+    if (req->alloc_p != NULL) {
+        dest = malloc((req->value_len > 0) ? req->value_len : 1);
+        if (dest == NULL) {
+            req->status = DKV_ERR_NO_MEMORY;
+            drop_data(c, req);
+            return 1;
+        }
+        req->buf = dest;
+    }
+    if (req->data == NULL) {
+        return 1; /* empty value */
+    }
+    if (req->flags & DKV__REQ_DATA_RNDV) {
+        return recv_rndv(c, req, dest);
+    }
+    memcpy(dest, req->data, req->value_len);
+    drop_data(c, req);
+    return 1;
+}
+
+static void finish_get(struct dkv_request *req)
+{
+    if ((req->status == DKV_OK) || (req->status == DKV_ERR_TRUNCATED)) {
+        if (req->size_p != NULL) {
+            *req->size_p = req->value_len;
+        }
+    }
+    if (req->alloc_p != NULL) {
+        if (req->status == DKV_OK) {
+            *req->alloc_p = req->buf;
+        } else {
+            free(req->buf);
+        }
+        req->buf = NULL;
+    }
+}
+
+void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
+{
+    uint32_t both = DKV__REQ_SEND_DONE | DKV__REQ_REPLY_DONE;
+
+    if ((req->send_req != NULL) && (req->flags & DKV__REQ_SEND_DONE)) {
+        ucp_request_free(req->send_req);
+        req->send_req = NULL;
+    }
+    if (((req->flags & both) != both) || (req->flags & DKV__REQ_COMPLETE) ||
+        (req->flags & DKV__REQ_RECVING)) {
+        return;
+    }
+    if (req->kind == DKV__MSG_GET) {
+        if (!deliver_get(c, req)) {
+            return;
+        }
+        if (!(req->flags & DKV__REQ_ABANDONED)) {
+            finish_get(req);
+        }
+    }
+    dkv__client_write_done(c, req);
+    req->flags |= DKV__REQ_COMPLETE;
+    if (req->flags & DKV__REQ_ABANDONED) {
+        if ((req->alloc_p != NULL) && (req->buf != NULL)) {
+            free(req->buf);
+        }
+        dkv__req_release(c, req);
+    } else if (!(req->flags & (DKV__REQ_USER | DKV__REQ_WAITED))) {
+        dkv__req_release(c, req);
+    }
+}

@@ -1,0 +1,14 @@
+/*
+ * config_table: every DKV_* environment variable, in one X-macro list.
+ * Columns: NAME (variable DKV_<NAME>), type, default text, help text.
+ * Types: string, uint (unsigned), size (bytes with k/m/g/t suffix), bool.
+ * This table expands into dkv__config_t, the parser and the printed dump.
+ */
+DKV_CFG(LOG, string, "", "log level: error|warn|info|debug|trace (unset: silent)")
+DKV_CFG(TIMEOUT_MS, uint, "60000", "deadline of any blocking call, in ms")
+DKV_CFG(HOLDERS, string, "node", "which ranks hold: node|all|last:K|every:N|ranks:LIST")
+DKV_CFG(HOLD_BYTES, size, "0", "bytes each holder may store (0: half the node's memory / holders on it)")
+DKV_CFG(DEDICATED, bool, "0", "holders only serve (dkv_serve) and skip fences")
+DKV_CFG(SPIN_US, uint, "50", "microseconds to poll after activity before sleeping")
+DKV_CFG(RNDV_THRESH, size, "32k", "values this large or larger go zero-copy (rendezvous)")
+DKV_CFG(PRINT_CONFIG, bool, "0", "print the effective settings at init (rank 0)")

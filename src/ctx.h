@@ -1,0 +1,45 @@
+/*
+ * ctx: the one dramkv context of a process (struct dkv_ctx) and how API
+ * calls check it. The context lives in static storage, so a call made
+ * before dkv_init or after dkv_finalize sees a valid object in the wrong
+ * state and gets DKV_ERR_STATE instead of touching freed memory.
+ *
+ * Owner: the thread that called dkv_init (the API is funneled).
+ */
+#ifndef DKV_CTX_H
+#define DKV_CTX_H
+
+#include "boot.h"
+#include "client.h"
+#include "config.h"
+#include "holder.h"
+
+typedef enum {
+    DKV__STATE_NONE      = 0, /* never initialised */
+    DKV__STATE_READY     = 1,
+    DKV__STATE_FINALIZED = 2
+} dkv__state_t;
+
+struct dkv_ctx {
+    dkv__state_t   state;
+    int            rank;
+    int            size;
+    int            is_holder;
+    int            dedicated;   /* job-wide: holders only serve */
+    int           *holders;     /* ascending ranks */
+    int            nholders;
+    dkv__config_t  cfg;
+    dkv__boot_t   *boot;
+    ucp_context_h  ucp;
+    dkv__client_t  client;
+    dkv__holder_t *holder;      /* NULL unless a holder */
+    uint64_t       secret;
+};
+
+/* The process's context (api_init.c). */
+extern struct dkv_ctx dkv__the_ctx;
+
+/* DKV_OK if @p ctx is the ready context; else DKV_ERR_STATE/INVALID. */
+dkv_status_t dkv__ctx_check(const dkv_ctx_t *ctx);
+
+#endif

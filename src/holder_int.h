@@ -1,0 +1,85 @@
+/*
+ * holder_int: state shared by holder.c (thread, loop) and holder_ops.c
+ * (message handling). Private to the holder module.
+ */
+#ifndef DKV_HOLDER_INT_H
+#define DKV_HOLDER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "holder.h"
+#include "list.h"
+#include "store.h"
+#include "ucx_worker.h"
+#include "wire.h"
+
+typedef enum {
+    DKV__OP_NEW = 0,  /* recorded by the AM handler */
+    DKV__OP_RECVING,  /* rendezvous value arriving into its entry */
+    DKV__OP_RECVED,   /* value arrived: publish and ack */
+    DKV__OP_REPLYING, /* reply in flight */
+    DKV__OP_DONE      /* reply sent */
+} dkv__op_state_t;
+
+/* One request being served. Pooled; the key lives inside. */
+typedef struct dkv__op {
+    dkv__list_t         link;      /* free or ready list */
+    dkv__list_t         flight;    /* in-flight rendezvous puts */
+    struct dkv__holder *holder;
+    int                 state;
+    int                 heap;      /* allocated outside the pool */
+    int                 valid;     /* header passed validation */
+    const char         *why;       /* validation failure, static text */
+    uint64_t            seq;       /* arrival order at this holder */
+    int                 superseded;
+    dkv_status_t        status;
+    dkv__wire_hdr_t     hdr;       /* request header (copied) */
+    dkv__wire_hdr_t     reply;     /* reply header, valid while sending */
+    ucp_ep_h            reply_ep;
+    void               *data;      /* persistent data or rndv descriptor */
+    size_t              data_len;
+    int                 rndv;
+    void               *ucx_req;
+    dkv__store_entry_t *entry;
+    uint64_t            hash;
+    char                key[DKV_KEY_MAX + 1];
+} dkv__op_t;
+
+typedef struct dkv__holder_stats {
+    uint64_t puts, gets, deletes, rejected, no_space;
+} dkv__holder_stats_t;
+
+struct dkv__holder {
+    dkv__holder_cfg_t   cfg;
+    pthread_t           thread;
+    int                 ctl_fd;   /* eventfd: others -> holder thread */
+    int                 ready_fd; /* eventfd: holder thread -> starter */
+    atomic_int          stop;
+    atomic_int          go;       /* secret known: start serving */
+    atomic_int          started;  /* 1 ok, -1 failed */
+    void               *addr;     /* worker address bytes (copy) */
+    size_t              addr_len;
+    /* owner: holder thread */
+    dkv__worker_t       worker;
+    dkv__store_t        store;
+    dkv__list_t         free_ops;
+    size_t              nfree;
+    dkv__list_t         ready;
+    dkv__list_t         inflight; /* rendezvous puts receiving */
+    size_t              busy;     /* ops not on the free list */
+    void              **chunks;
+    size_t              nchunks;
+    dkv__holder_stats_t stats;
+    int                 warned;
+    uint64_t            seq;      /* last arrival sequence number */
+};
+
+dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h);
+/* Handle every op on the ready list; returns how many. */
+unsigned dkv__holder_process(dkv__holder_t *h);
+/* Keep the op pool above its low-water mark (owner thread, not callbacks). */
+int dkv__holder_refill(dkv__holder_t *h);
+void dkv__holder_free_ops(dkv__holder_t *h);
+
+#endif

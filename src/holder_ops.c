@@ -1,0 +1,388 @@
+/*
+ * holder_ops: how a holder serves one request.
+ *
+ * The AM handler runs inside the holder thread's progress call and only
+ * records: it takes an op from the pool, validates and copies the header and
+ * key, keeps the value data (returning UCS_INPROGRESS) and queues the op.
+ * dkv__holder_process() then, on the same thread:
+ *   PUT    reserves the entry (the memory limit is checked here, so nothing
+ *          partial is ever visible), copies an eager value or receives a
+ *          rendezvous value straight into the entry, publishes it, acks;
+ *   GET    pins the entry and sends the value from the store's memory
+ *          (zero-copy above rndv_thresh); the pin is dropped when the send
+ *          completes, so an overwrite meanwhile never frees bytes in flight;
+ *   DELETE unpublishes the entry and acks.
+ * Ordering: ops are handled in arrival order. A rendezvous put still
+ * receiving when a later put or delete of the same key is applied is marked
+ * superseded and is dropped (but acked) when its data lands, so puts from
+ * one rank to one key take effect in issue order.
+ * Malformed requests are counted, logged once, answered with
+ * DKV_ERR_PROTOCOL where a reply is possible, and dropped.
+ */
+#define DKV_LOG_MODULE "holder"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "holder_int.h"
+#include "log.h"
+#include "place.h"
+
+static dkv__op_t *take_op(dkv__holder_t *h)
+{
+    dkv__list_t *l = dkv__list_pop_head(&h->free_ops);
+    dkv__op_t   *op;
+
+    if (l != NULL) {
+        h->nfree--;
+        op = DKV__CONTAINER_OF(l, dkv__op_t, link);
+    } else {
+        /* Slow path: the pool ran dry within one progress call. */
+        op = malloc(sizeof(*op));
+        if (op == NULL) {
+            return NULL;
+        }
+        op->heap   = 1;
+        op->holder = h;
+    }
+    h->busy++;
+    op->state      = DKV__OP_NEW;
+    op->superseded = 0;
+    op->status     = DKV_OK;
+    op->data       = NULL;
+    op->data_len   = 0;
+    op->rndv       = 0;
+    op->ucx_req    = NULL;
+    op->entry      = NULL;
+    op->seq        = ++h->seq;
+    return op;
+}
+
+static void release_op(dkv__holder_t *h, dkv__op_t *op)
+{
+    h->busy--;
+    if (op->heap) {
+        free(op);
+        return;
+    }
+    dkv__list_push_tail(&h->free_ops, &op->link);
+    h->nfree++;
+}
+
+static ucs_status_t on_request(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length, const ucp_am_recv_param_t *param)
+{
+    dkv__holder_t *h = arg;
+    dkv__op_t     *op;
+    const char    *key;
+    const char    *why = NULL;
+
+    op = take_op(h);
+    if (op == NULL) {
+        h->stats.rejected++;
+        return UCS_OK;
+    }
+    op->reply_ep = (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP)
+                       ? param->reply_ep : NULL;
+    dkv__list_push_tail(&h->ready, &op->link);
+    if ((dkv__wire_unpack(header, header_length, length, h->cfg.secret,
+                          &op->hdr, &key, &why) != DKV_OK) ||
+        !dkv__wire_kind_has_key(op->hdr.kind)) {
+        op->valid = 0;
+        op->why   = (why != NULL) ? why : "not a request";
+        memset(&op->hdr, 0, sizeof(op->hdr));
+        if (header_length >= sizeof(op->hdr)) {
+            memcpy(&op->hdr, header, sizeof(op->hdr));
+        }
+        return UCS_OK; /* drops the data */
+    }
+    op->valid = 1;
+    memcpy(op->key, key, op->hdr.key_len + 1);
+    if ((op->hdr.kind == DKV__MSG_PUT) && (length > 0)) {
+        op->data     = data;
+        op->data_len = length;
+        op->rndv     = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
+        return UCS_INPROGRESS;
+    }
+    return UCS_OK;
+}
+
+dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h)
+{
+    static const unsigned ids[] = {DKV__MSG_PUT, DKV__MSG_GET,
+                                   DKV__MSG_DELETE};
+    dkv_status_t          status;
+    size_t                i;
+
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        status = dkv__worker_set_handler(&h->worker, ids[i], on_request, h);
+        if (status != DKV_OK) {
+            return status;
+        }
+    }
+    return DKV_OK;
+}
+
+static void reply_cb(void *request, ucs_status_t status, void *user_data)
+{
+    dkv__op_t     *op = user_data;
+    dkv__holder_t *h  = op->holder;
+
+    op->state = DKV__OP_DONE;
+    dkv__list_push_tail(&h->ready, &op->link);
+}
+
+static void recv_cb(void *request, ucs_status_t status, size_t length,
+                    void *user_data)
+{
+    dkv__op_t     *op = user_data;
+    dkv__holder_t *h  = op->holder;
+
+    if (status != UCS_OK) {
+        op->status = dkv__status_from_ucs(status);
+    }
+    op->state = DKV__OP_RECVED;
+    dkv__list_push_tail(&h->ready, &op->link);
+}
+
+/* The op's work is over: drop its pin and return it to the pool. */
+static void finish_op(dkv__holder_t *h, dkv__op_t *op)
+{
+    if (op->ucx_req != NULL) {
+        ucp_request_free(op->ucx_req);
+        op->ucx_req = NULL;
+    }
+    if (op->entry != NULL) {
+        dkv__store_unpin(&h->store, op->entry);
+        op->entry = NULL;
+    }
+    release_op(h, op);
+}
+
+static void send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
+                       dkv_status_t status, const void *value, size_t len)
+{
+    dkv__wire_hdr_t     fields;
+    ucp_request_param_t param;
+    void               *sreq;
+
+    if (op->reply_ep == NULL) {
+        finish_op(h, op);
+        return;
+    }
+    memset(&fields, 0, sizeof(fields));
+    fields.kind      = kind;
+    fields.status    = status;
+    fields.req_id    = op->hdr.req_id;
+    fields.value_len = len;
+    fields.secret    = h->cfg.secret;
+    fields.sender    = (uint32_t)h->cfg.rank;
+    dkv__wire_pack(&op->reply, &fields, NULL, 0);
+
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
+                         UCP_OP_ATTR_FIELD_USER_DATA |
+                         UCP_OP_ATTR_FIELD_FLAGS;
+    param.cb.send      = reply_cb;
+    param.user_data    = op;
+    param.flags        = (len >= h->cfg.rndv_thresh) ? UCP_AM_SEND_FLAG_RNDV
+                                                     : 0;
+    sreq = ucp_am_send_nbx(op->reply_ep, kind, &op->reply, sizeof(op->reply),
+                           value, len, &param);
+    if (UCS_PTR_IS_PTR(sreq)) {
+        op->ucx_req = sreq;
+        op->state   = DKV__OP_REPLYING;
+        return;
+    }
+    if (UCS_PTR_IS_ERR(sreq)) {
+        DKV_LOG_DEBUG("reply to rank %u failed: %s", op->hdr.sender,
+                      ucs_status_string(UCS_PTR_STATUS(sreq)));
+    }
+    finish_op(h, op);
+}
+
+static uint8_t ack_kind(uint8_t kind)
+{
+    switch (kind) {
+    case DKV__MSG_PUT:
+        return DKV__MSG_PUT_ACK;
+    case DKV__MSG_GET:
+        return DKV__MSG_GET_REPLY;
+    case DKV__MSG_DELETE:
+        return DKV__MSG_DELETE_ACK;
+    default:
+        return 0;
+    }
+}
+
+static void reject(dkv__holder_t *h, dkv__op_t *op)
+{
+    uint8_t kind = ack_kind(op->hdr.kind);
+
+    h->stats.rejected++;
+    if (!h->warned) {
+        h->warned = 1;
+        DKV_LOG_WARN("rejected malformed request (%s); further ones are "
+                     "only counted", op->why);
+    }
+    if (kind == 0) {
+        finish_op(h, op);
+        return;
+    }
+    send_reply(h, op, kind, DKV_ERR_PROTOCOL, NULL, 0);
+}
+
+/* Later writes of a key win over rendezvous puts of it still arriving. */
+static void supersede(dkv__holder_t *h, const dkv__op_t *op)
+{
+    dkv__list_t *l;
+
+    for (l = h->inflight.next; l != &h->inflight; l = l->next) {
+        dkv__op_t *old = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+
+        if ((old->seq < op->seq) && (old->hash == op->hash) &&
+            (old->hdr.key_len == op->hdr.key_len) &&
+            (memcmp(old->key, op->key, op->hdr.key_len) == 0)) {
+            old->superseded = 1;
+        }
+    }
+}
+
+static void publish(dkv__holder_t *h, dkv__op_t *op, dkv__store_entry_t *e)
+{
+    supersede(h, op);
+    dkv__store_publish(&h->store, e);
+}
+
+static void do_put(dkv__holder_t *h, dkv__op_t *op)
+{
+    ucp_request_param_t param;
+    dkv__store_entry_t *e;
+    dkv_status_t        status;
+    void               *rreq;
+
+    h->stats.puts++;
+    status = dkv__store_reserve(&h->store, op->key, op->hdr.key_len, op->hash,
+                                op->hdr.value_len, &e);
+    if (status != DKV_OK) {
+        if (op->data != NULL) {
+            ucp_am_data_release(h->worker.ucp, op->data);
+        }
+        h->stats.no_space += (status == DKV_ERR_NO_SPACE);
+        send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
+        return;
+    }
+    if ((op->data == NULL) || !op->rndv) {
+        if (op->data != NULL) {
+            memcpy(dkv__store_value(e), op->data, op->data_len);
+            ucp_am_data_release(h->worker.ucp, op->data);
+        }
+        publish(h, op, e);
+        send_reply(h, op, DKV__MSG_PUT_ACK, DKV_OK, NULL, 0);
+        return;
+    }
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
+                         UCP_OP_ATTR_FIELD_USER_DATA;
+    param.cb.recv_am   = recv_cb;
+    param.user_data    = op;
+    rreq = ucp_am_recv_data_nbx(h->worker.ucp, op->data, dkv__store_value(e),
+                                op->data_len, &param);
+    op->data = NULL;
+    if (UCS_PTR_IS_PTR(rreq)) {
+        op->ucx_req = rreq;
+        op->entry   = e;
+        op->state   = DKV__OP_RECVING;
+        dkv__list_push_tail(&h->inflight, &op->flight);
+        return;
+    }
+    if (UCS_PTR_IS_ERR(rreq)) {
+        dkv__store_abort(&h->store, e);
+        send_reply(h, op, DKV__MSG_PUT_ACK,
+                   dkv__status_from_ucs(UCS_PTR_STATUS(rreq)), NULL, 0);
+        return;
+    }
+    publish(h, op, e);
+    send_reply(h, op, DKV__MSG_PUT_ACK, DKV_OK, NULL, 0);
+}
+
+static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
+{
+    dkv__store_entry_t *e = op->entry;
+
+    ucp_request_free(op->ucx_req);
+    op->ucx_req = NULL;
+    op->entry   = NULL;
+    dkv__list_del(&op->flight);
+    if ((op->status != DKV_OK) || op->superseded) {
+        dkv__store_abort(&h->store, e);
+    } else {
+        publish(h, op, e);
+    }
+    send_reply(h, op, DKV__MSG_PUT_ACK, op->status, NULL, 0);
+}
+
+static void do_get(dkv__holder_t *h, dkv__op_t *op)
+{
+    dkv__store_entry_t *e;
+
+    h->stats.gets++;
+    e = dkv__store_lookup(&h->store, op->key, op->hdr.key_len, op->hash);
+    if (e == NULL) {
+        send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
+        return;
+    }
+    dkv__store_pin(e);
+    op->entry = e;
+    send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, dkv__store_value(e),
+               e->value_len);
+}
+
+static void do_delete(dkv__holder_t *h, dkv__op_t *op)
+{
+    h->stats.deletes++;
+    supersede(h, op);
+    (void)dkv__store_remove(&h->store, op->key, op->hdr.key_len, op->hash);
+    send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
+}
+
+static void handle(dkv__holder_t *h, dkv__op_t *op)
+{
+    switch (op->state) {
+    case DKV__OP_NEW:
+        if (!op->valid) {
+            reject(h, op);
+            return;
+        }
+        op->hash = dkv__place_hash(op->key, op->hdr.key_len);
+        if (op->hdr.kind == DKV__MSG_PUT) {
+            do_put(h, op);
+        } else if (op->hdr.kind == DKV__MSG_GET) {
+            do_get(h, op);
+        } else {
+            do_delete(h, op);
+        }
+        return;
+    case DKV__OP_RECVED:
+        finish_rndv_put(h, op);
+        return;
+    case DKV__OP_DONE:
+        finish_op(h, op);
+        return;
+    default:
+        return;
+    }
+}
+
+unsigned dkv__holder_process(dkv__holder_t *h)
+{
+    unsigned     n = 0;
+    dkv__list_t *l;
+
+    while ((l = dkv__list_pop_head(&h->ready)) != NULL) {
+        handle(h, DKV__CONTAINER_OF(l, dkv__op_t, link));
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,43 @@
+/*
+ * peers: UCX endpoints from this rank's client worker to other ranks,
+ * created lazily on first contact from the peer's address in PMIx, and
+ * cached. Two kinds: to a holder's server worker (requests) and to a rank's
+ * client worker (barrier, bye). Owner: the client worker's thread.
+ */
+#ifndef DKV_PEERS_H
+#define DKV_PEERS_H
+
+#include <ucp/api/ucp.h>
+
+#include "boot.h"
+#include "dramkv.h"
+#include "ucx_worker.h"
+
+#define DKV__PMIX_KEY_CLIENT "dkv.caddr"
+#define DKV__PMIX_KEY_SERVER "dkv.saddr"
+#define DKV__PMIX_KEY_SECRET "dkv.secret"
+
+typedef enum {
+    DKV__PEER_SERVER = 0,
+    DKV__PEER_CLIENT = 1
+} dkv__peer_kind_t;
+
+typedef struct dkv__peers {
+    dkv__boot_t   *boot;
+    dkv__worker_t *worker; /* the client worker */
+    int            size;
+    ucp_ep_h      *eps[2]; /* [kind][rank], NULL until first contact */
+} dkv__peers_t;
+
+dkv_status_t dkv__peers_init(dkv__peers_t *p, dkv__boot_t *boot,
+                             dkv__worker_t *worker, int size);
+
+/* The endpoint to @p rank's worker of @p kind, created on first use. */
+dkv_status_t dkv__peers_ep(dkv__peers_t *p, dkv__peer_kind_t kind, int rank,
+                           ucp_ep_h *ep_p);
+
+/* Flush and close every endpoint, progressing until @p deadline at most;
+ * then free the cache. */
+void dkv__peers_close(dkv__peers_t *p, uint64_t deadline);
+
+#endif

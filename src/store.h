@@ -1,0 +1,81 @@
+/*
+ * store: a holder's DRAM table of key -> value. Pure (no UCX, no PMIx).
+ *
+ * Owner: the holder thread; nothing else touches a store, so it has no lock.
+ *
+ * An entry is one allocation: header, key + NUL, value. A write first
+ * reserves an entry (charged against the limit, not yet visible), fills its
+ * value (possibly by a zero-copy receive straight into it), then publishes
+ * it, replacing any previous entry of the key in one step. Readers pin an
+ * entry while its bytes are being sent; a replaced or removed entry is freed
+ * when its last pin goes, so bytes in flight are never freed.
+ *
+ * Accounting: an entry charges key_len + value_len bytes from reserve until
+ * it is freed. A reserve that would exceed the limit fails with
+ * DKV_ERR_NO_SPACE and changes nothing.
+ */
+#ifndef DKV_STORE_H
+#define DKV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dramkv.h"
+
+typedef struct dkv__store_entry {
+    struct dkv__store_entry *next; /* hash chain */
+    uint64_t                 hash;
+    size_t                   value_len;
+    uint32_t                 key_len;
+    uint32_t                 pins;      /* in-flight readers */
+    uint8_t                  published; /* 1 while in the table */
+    char                     key[];     /* key_len + 1 bytes, then value */
+} dkv__store_entry_t;
+
+typedef struct dkv__store {
+    dkv__store_entry_t **buckets;
+    size_t               nbuckets; /* power of two */
+    size_t               count;    /* published entries */
+    size_t               used;     /* bytes charged (all live entries) */
+    size_t               limit;    /* 0: no limit */
+    /* Live entries outside the table (reserved, or replaced/removed but
+     * pinned), chained by next, so that cleanup can free them too. */
+    dkv__store_entry_t  *unpublished;
+} dkv__store_t;
+
+dkv_status_t dkv__store_init(dkv__store_t *s, size_t limit);
+/* Frees every entry, pinned or not. */
+void dkv__store_cleanup(dkv__store_t *s);
+
+/*
+ * Reserve an unpublished entry for @p key (@p key_len bytes, no NUL needed
+ * in the input) with room for @p value_len bytes.
+ * @return DKV_OK, DKV_ERR_NO_SPACE (limit), DKV_ERR_NO_MEMORY (malloc).
+ */
+dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
+                                size_t key_len, uint64_t hash,
+                                size_t value_len, dkv__store_entry_t **entry_p);
+
+/* The value bytes of @p e (16-byte aligned; valid for value_len bytes). */
+void *dkv__store_value(dkv__store_entry_t *e);
+
+/* Make @p e (reserved) visible, replacing the key's current entry. */
+void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e);
+
+/* Give back an unpublished reservation. */
+void dkv__store_abort(dkv__store_t *s, dkv__store_entry_t *e);
+
+/* The published entry of @p key, or NULL. */
+dkv__store_entry_t *dkv__store_lookup(dkv__store_t *s, const char *key,
+                                      size_t key_len, uint64_t hash);
+
+/* Unpublish the key's entry. DKV_OK or DKV_ERR_NOT_FOUND. */
+dkv_status_t dkv__store_remove(dkv__store_t *s, const char *key,
+                               size_t key_len, uint64_t hash);
+
+/* Pin / unpin a published or unpublished entry; an unpublished entry is
+ * freed when its last pin goes. */
+void dkv__store_pin(dkv__store_entry_t *e);
+void dkv__store_unpin(dkv__store_t *s, dkv__store_entry_t *e);
+
+#endif

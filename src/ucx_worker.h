@@ -1,0 +1,47 @@
+/*
+ * ucx_worker: the UCX context and workers dramkv uses, and the one way to
+ * sleep on a worker. Each dkv__worker_t has exactly one owner thread: the
+ * thread that opened it. Only that thread progresses, arms, sleeps on or
+ * closes it.
+ */
+#ifndef DKV_UCX_WORKER_H
+#define DKV_UCX_WORKER_H
+
+#include <stdint.h>
+#include <ucp/api/ucp.h>
+
+#include "dramkv.h"
+
+typedef struct dkv__worker {
+    ucp_worker_h ucp;
+    int          efd; /* UCX event fd, armed before sleeping */
+} dkv__worker_t;
+
+dkv_status_t dkv__status_from_ucs(ucs_status_t status);
+
+/* One context per process, shared by the client and server workers. */
+dkv_status_t dkv__ucx_context_open(ucp_context_h *ucp_p);
+void dkv__ucx_context_close(ucp_context_h ucp);
+
+/* Open a worker owned by the calling thread (UCS_THREAD_MODE_SINGLE). */
+dkv_status_t dkv__worker_open(dkv__worker_t *w, ucp_context_h ucp);
+void dkv__worker_close(dkv__worker_t *w);
+
+/* The worker's address; release with ucp_worker_release_address(). */
+dkv_status_t dkv__worker_address(dkv__worker_t *w, ucp_address_t **addr_p,
+                                 size_t *len_p);
+
+/* Register @p cb for AM id @p id; data always persistent. */
+dkv_status_t dkv__worker_set_handler(dkv__worker_t *w, unsigned id,
+                                     ucp_am_recv_callback_t cb, void *arg);
+
+/*
+ * Sleep until the worker may have events, @p extra_fd (if >= 0) is readable,
+ * or @p deadline (DKV__NO_DEADLINE: none) passes. Returns DKV_OK when there
+ * may be work (including when arming found events pending) and
+ * DKV_ERR_TIMEOUT when the deadline passed.
+ */
+dkv_status_t dkv__worker_sleep(dkv__worker_t *w, int extra_fd,
+                               uint64_t deadline);
+
+#endif

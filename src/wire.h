@@ -1,0 +1,89 @@
+/*
+ * wire: the message header of every dramkv active message. Pure.
+ *
+ * Layout of an AM header: dkv__wire_hdr_t (56 bytes, host byte order:
+ * dramkv jobs are homogeneous) followed, for keyed kinds, by the key and a
+ * terminating NUL. The AM data part carries the value (PUT, GET_REPLY) and
+ * nothing otherwise. The CRC32C covers the 52 header bytes before it.
+ * Every field is validated by dkv__wire_unpack() before it is used.
+ */
+#ifndef DKV_WIRE_H
+#define DKV_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dramkv.h"
+
+#define DKV__WIRE_MAGIC   0x314b5644u /* "DVK1" read little-endian */
+#define DKV__WIRE_VERSION 1
+/* Largest value length accepted on the wire (2^48 bytes). */
+#define DKV__WIRE_VALUE_MAX (1ull << 48)
+
+/* Message kinds; each is also the UCX AM id. */
+typedef enum {
+    DKV__MSG_PUT        = 1, /* client -> holder: key, value        */
+    DKV__MSG_PUT_ACK    = 2, /* holder -> client: status            */
+    DKV__MSG_GET        = 3, /* client -> holder: key               */
+    DKV__MSG_GET_REPLY  = 4, /* holder -> client: status, value     */
+    DKV__MSG_DELETE     = 5, /* client -> holder: key               */
+    DKV__MSG_DELETE_ACK = 6, /* holder -> client: status            */
+    DKV__MSG_BARRIER    = 7, /* client -> client: aux, status       */
+    DKV__MSG_BYE        = 8, /* client -> dedicated holder's client */
+    DKV__MSG_KIND_MAX   = 8
+} dkv__msg_kind_t;
+
+typedef struct dkv__wire_hdr {
+    uint32_t magic;
+    uint8_t  version;
+    uint8_t  kind;      /* dkv__msg_kind_t */
+    uint16_t flags;     /* reserved, must be 0 */
+    uint32_t key_len;   /* key bytes after the header, NUL not counted */
+    int32_t  status;    /* dkv_status_t (replies, barrier verdict) */
+    uint64_t req_id;    /* matches a reply to its request */
+    uint64_t value_len; /* value bytes in the AM data part */
+    uint64_t secret;    /* job secret agreed at init */
+    uint64_t aux;       /* barrier: epoch << 8 | round */
+    uint32_t sender;    /* sender's rank */
+    uint32_t crc;       /* CRC32C of the bytes above */
+} dkv__wire_hdr_t;
+
+_Static_assert(sizeof(dkv__wire_hdr_t) == 56, "wire header is 56 bytes");
+
+/* 1 for kinds that carry a key (PUT, GET, DELETE). */
+int dkv__wire_kind_has_key(unsigned kind);
+/* 1 for kinds that carry a value in the data part (PUT, GET_REPLY). */
+int dkv__wire_kind_has_value(unsigned kind);
+
+/* Bytes of the AM header for a key of @p key_len (0 for keyless kinds). */
+static inline size_t dkv__wire_header_size(size_t key_len)
+{
+    return sizeof(dkv__wire_hdr_t) + ((key_len > 0) ? key_len + 1 : 0);
+}
+
+/*
+ * Write the AM header into @p out (room for dkv__wire_header_size(key_len)).
+ * Copies @p fields, sets magic, version, flags 0, key_len and crc, then
+ * appends the key and its NUL when @p key_len > 0.
+ * @return bytes written.
+ */
+size_t dkv__wire_pack(void *out, const dkv__wire_hdr_t *fields,
+                      const char *key, size_t key_len);
+
+/*
+ * Validate an AM header of @p len bytes whose data part has @p data_len
+ * bytes, sent with @p secret. Checks, in order: length >= header, magic,
+ * version, kind, crc, flags, secret, status known, key presence and length
+ * (1..DKV_KEY_MAX, exact header length, NUL at the end, no NUL inside),
+ * value_len <= DKV__WIRE_VALUE_MAX, value_len == data_len for kinds with a
+ * value and 0 == value_len == data_len otherwise (except GET_REPLY with an
+ * error status: value_len and data_len must both be 0).
+ * On DKV_OK copies the header to @p hdr_p and points @p key_p into @p buf
+ * (NULL for keyless kinds). Returns DKV_OK or DKV_ERR_PROTOCOL and then
+ * writes a short reason to @p why_p (static string).
+ */
+dkv_status_t dkv__wire_unpack(const void *buf, size_t len, size_t data_len,
+                              uint64_t secret, dkv__wire_hdr_t *hdr_p,
+                              const char **key_p, const char **why_p);
+
+#endif
