@@ -99,32 +99,41 @@ static dkv_status_t choose_holders(dkv_ctx_t *ctx)
     return DKV_OK;
 }
 
-/* DKV_HOLD_BYTES=0: half the node's memory, shared by its holders. */
-static dkv_status_t hold_limit(dkv_ctx_t *ctx, size_t *limit_p)
+/* This node's ranks: sizes the default memory limit and says whether the
+ * node is oversubscribed (then waiting ranks yield the CPU at once). */
+static dkv_status_t read_node(dkv_ctx_t *ctx)
 {
-    long         pages = sysconf(_SC_PHYS_PAGES);
-    long         psize = sysconf(_SC_PAGESIZE);
+    long         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int         *peers;
-    int          npeers, i, j, nlocal = 0;
+    int          npeers, i, j;
     dkv_status_t status;
 
-    if (ctx->cfg.HOLD_BYTES != 0) {
-        *limit_p = ctx->cfg.HOLD_BYTES;
-        return DKV_OK;
-    }
     status = dkv__boot_local_peers(ctx->boot, &peers, &npeers);
     if (status != DKV_OK) {
         return status;
     }
     for (i = 0; i < npeers; i++) {
         for (j = 0; j < ctx->nholders; j++) {
-            nlocal += (ctx->holders[j] == peers[i]);
+            ctx->local_holders += (ctx->holders[j] == peers[i]);
         }
     }
     free(peers);
-    *limit_p = (size_t)pages * (size_t)psize / 2 /
-               (size_t)((nlocal > 0) ? nlocal : 1);
+    /* Holder threads sleep when idle; count the ranks' own threads. */
+    ctx->oversubscribed = npeers > ncpu;
     return DKV_OK;
+}
+
+/* DKV_HOLD_BYTES=0: half the node's memory, shared by its holders. */
+static size_t hold_limit(const dkv_ctx_t *ctx)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long psize = sysconf(_SC_PAGESIZE);
+
+    if (ctx->cfg.HOLD_BYTES != 0) {
+        return ctx->cfg.HOLD_BYTES;
+    }
+    return (size_t)pages * (size_t)psize / 2 /
+           (size_t)((ctx->local_holders > 0) ? ctx->local_holders : 1);
 }
 
 static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
@@ -135,10 +144,7 @@ static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
     dkv_status_t      status;
 
     memset(&hcfg, 0, sizeof(hcfg));
-    status = hold_limit(ctx, &hcfg.hold_bytes);
-    if (status != DKV_OK) {
-        return status;
-    }
+    hcfg.hold_bytes  = hold_limit(ctx);
     hcfg.ucp         = ctx->ucp;
     hcfg.rndv_thresh = ctx->cfg.RNDV_THRESH;
     hcfg.spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000;
@@ -251,6 +257,7 @@ static void setup_client(dkv_ctx_t *ctx)
     c->rank        = ctx->rank;
     c->timeout_ns  = (uint64_t)ctx->cfg.TIMEOUT_MS * 1000000ull;
     c->spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000ull;
+    c->pure_spin_ns = ctx->oversubscribed ? 0 : c->spin_ns;
     c->rndv_thresh = ctx->cfg.RNDV_THRESH;
     c->holders     = ctx->holders;
     c->nholders    = ctx->nholders;
@@ -285,6 +292,10 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
     status = choose_holders(ctx);
     if (status != DKV_OK) {
         goto err_boot_stop;
+    }
+    status = read_node(ctx);
+    if (status != DKV_OK) {
+        goto err_free_holders;
     }
     status = dkv__ucx_context_open(&ctx->ucp);
     if (status != DKV_OK) {

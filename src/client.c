@@ -11,6 +11,7 @@
 
 #include "client.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,9 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
             idle_since = now;
         }
         if (now - idle_since < c->spin_ns) {
+            if (now - idle_since > c->pure_spin_ns) {
+                sched_yield(); /* oversubscribed ranks let others run */
+            }
             continue;
         }
         if (dkv__worker_sleep(&c->worker, extra_fd, deadline) ==

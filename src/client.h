@@ -78,7 +78,9 @@ struct dkv__client {
     int                  rank;
     uint64_t             secret;
     uint64_t             timeout_ns;
-    uint64_t             spin_ns;
+    uint64_t             spin_ns;      /* poll this long before sleeping */
+    uint64_t             pure_spin_ns; /* ... the first part without
+                                          sched_yield (0: oversubscribed) */
     size_t               rndv_thresh;
     const int           *holders;   /* borrowed from the context */
     int                  nholders;

@@ -28,6 +28,8 @@ struct dkv_ctx {
     int            dedicated;   /* job-wide: holders only serve */
     int           *holders;     /* ascending ranks */
     int            nholders;
+    int            local_holders;  /* holders on this node */
+    int            oversubscribed; /* more threads than cores here */
     dkv__config_t  cfg;
     dkv__boot_t   *boot;
     ucp_context_h  ucp;

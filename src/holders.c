@@ -18,12 +18,12 @@
 
 /* One dkv__holders_compute() call. */
 typedef struct {
-    const char    *spec;
-    int            size;
-    const int     *local_rank;
+    const char *spec;
+    int size;
+    const int *local_rank;
     unsigned char *mark; /* [size]: 1 for each chosen rank */
-    char          *err;
-    size_t         errlen;
+    char *err;
+    size_t errlen;
 } holders_parse_t;
 
 static dkv_status_t fail(const holders_parse_t *hp, const char *fmt, ...)
@@ -89,8 +89,7 @@ static dkv_status_t mark_last(holders_parse_t *hp, const char *arg)
     int r;
 
     if (parse_number(arg, strlen(arg), &k) != 0) {
-        return fail(hp, "DKV_HOLDERS: bad count '%s' in '%s'", arg,
-                    hp->spec);
+        return fail(hp, "DKV_HOLDERS: bad count '%s' in '%s'", arg, hp->spec);
     }
     if ((k < 1) || (k > hp->size)) {
         return fail(hp, "DKV_HOLDERS: count %d out of range 1..%d in '%s'", k,
@@ -124,8 +123,7 @@ static dkv_status_t mark_every(holders_parse_t *hp, const char *arg)
 }
 
 /* One LIST item: "R" or "A-B", @p len bytes at @p item. */
-static dkv_status_t mark_item(holders_parse_t *hp, const char *item,
-                              size_t len)
+static dkv_status_t mark_item(holders_parse_t *hp, const char *item, size_t len)
 {
     const char *dash = memchr(item, '-', len);
     int first;
@@ -141,11 +139,11 @@ static dkv_status_t mark_item(holders_parse_t *hp, const char *item,
     } else if ((parse_number(item, (size_t)(dash - item), &first) != 0) ||
                (parse_number(dash + 1, len - (size_t)(dash - item) - 1,
                              &last) != 0)) {
-        return fail(hp, "DKV_HOLDERS: bad range '%.*s' in '%s'", (int)len,
-                    item, hp->spec);
+        return fail(hp, "DKV_HOLDERS: bad range '%.*s' in '%s'", (int)len, item,
+                    hp->spec);
     } else if (first > last) {
-        return fail(hp, "DKV_HOLDERS: reversed range '%.*s' in '%s'",
-                    (int)len, item, hp->spec);
+        return fail(hp, "DKV_HOLDERS: reversed range '%.*s' in '%s'", (int)len,
+                    item, hp->spec);
     }
     if (last >= hp->size) {
         return fail(hp, "DKV_HOLDERS: rank %d out of range (size %d)", last,
@@ -196,8 +194,9 @@ static dkv_status_t mark_spec(holders_parse_t *hp)
     } else if (strncmp(spec, "ranks:", 6) == 0) {
         return mark_list(hp, spec + 6);
     }
-    return fail(hp, "DKV_HOLDERS: unknown spec '%s' (expected node, all, "
-                    "last:K, every:N or ranks:LIST)",
+    return fail(hp,
+                "DKV_HOLDERS: unknown spec '%s' (expected node, all, "
+                "last:K, every:N or ranks:LIST)",
                 spec);
 }
 
