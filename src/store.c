@@ -19,6 +19,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define DKV__STORE_MIN_BUCKETS 1024
 #define DKV__STORE_VALUE_ALIGN 16
@@ -177,6 +178,28 @@ static dkv_status_t charge_check(const dkv__store_t *s, size_t key_len,
     return DKV_OK;
 }
 
+/*
+ * Large values are received straight into their entry, so first-touch page
+ * faults are on the put path: give them 2 MiB-aligned memory and ask for
+ * transparent huge pages (512x fewer faults). Either way free() releases it.
+ */
+#define DKV__STORE_HUGE_BYTES (4ull << 20)
+#define DKV__STORE_HUGE_ALIGN (2ull << 20)
+
+static void *entry_alloc(size_t bytes)
+{
+    void *p;
+
+    if (bytes < DKV__STORE_HUGE_BYTES) {
+        return malloc(bytes);
+    }
+    if (posix_memalign(&p, DKV__STORE_HUGE_ALIGN, bytes) != 0) {
+        return NULL;
+    }
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint; failure is fine */
+    return p;
+}
+
 dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
                                 size_t key_len, uint64_t hash, size_t value_len,
                                 dkv__store_entry_t **entry_p)
@@ -195,7 +218,7 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     if (value_len > SIZE_MAX - value_offset(key_len)) {
         return DKV_ERR_NO_MEMORY;
     }
-    e = malloc(value_offset(key_len) + value_len);
+    e = entry_alloc(value_offset(key_len) + value_len);
     if (e == NULL) {
         return DKV_ERR_NO_MEMORY;
     }
