@@ -117,7 +117,8 @@ static dkv_status_t read_node(dkv_ctx_t *ctx)
             ctx->local_holders += (ctx->holders[j] == peers[i]);
         }
     }
-    free(peers);
+    ctx->local_ranks  = peers;
+    ctx->nlocal_ranks = npeers;
     /* Holder threads sleep when idle; count the ranks' own threads. */
     ctx->oversubscribed = npeers > ncpu;
     return DKV_OK;
@@ -198,6 +199,12 @@ static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
     }
     status = dkv__boot_put(ctx->boot, DKV__PMIX_KEY_CLIENT, addr, len);
     ucp_worker_release_address(ctx->client.worker.ucp, addr);
+    if (status == DKV_OK) {
+        int32_t pid = (int32_t)getpid();
+
+        status = dkv__boot_put(ctx->boot, DKV__PMIX_KEY_PID, &pid,
+                               sizeof(pid));
+    }
     if ((status == DKV_OK) && (ctx->rank == 0)) {
         while (ctx->secret == 0) {
             if (getrandom(&ctx->secret, sizeof(ctx->secret), 0) < 0) {
@@ -307,7 +314,8 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
         goto err_ucx_close;
     }
     status = dkv__peers_init(&ctx->client.peers, ctx->boot,
-                             &ctx->client.worker, ctx->size);
+                             &ctx->client.worker, ctx->size, ctx->local_ranks,
+                             ctx->nlocal_ranks);
     if (status != DKV_OK) {
         goto err_client_close;
     }
@@ -347,6 +355,7 @@ err_client_close:
 err_ucx_close:
     dkv__ucx_context_close(ctx->ucp);
 err_free_holders:
+    free(ctx->local_ranks);
     free(ctx->holders);
 err_boot_stop:
     dkv__boot_stop(ctx->boot);
@@ -391,6 +400,7 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     dkv__barrier_cleanup(&ctx->client.barrier);
     dkv__client_close(&ctx->client);
     dkv__ucx_context_close(ctx->ucp);
+    free(ctx->local_ranks);
     free(ctx->holders);
     dkv__boot_stop(ctx->boot);
     memset(ctx, 0, sizeof(*ctx));

@@ -83,6 +83,19 @@ typedef struct {
     size_t  n;
 } sends_t;
 
+/* Give back sends that did not finish in time (a dead or stopped peer). */
+static void sends_abandon(dkv__client_t *c, sends_t *s)
+{
+    for (; s->n > 0; s->n--) {
+        void *r = s->reqs[s->n - 1];
+
+        if (r != NULL) {
+            ucp_request_cancel(c->worker.ucp, r);
+            ucp_request_free(r);
+        }
+    }
+}
+
 static int sends_done(void *arg)
 {
     sends_t *s = arg;
@@ -102,16 +115,35 @@ static int sends_done(void *arg)
 }
 
 typedef struct {
+    dkv__client_t       *c;
     dkv__barrier_slot_t *slot;
     uint32_t             bit;
+    int                  from;   /* the member we wait for */
+    uint64_t             sweeps; /* c->sweeps when last checked */
+    int                  lost;
 } arrival_t;
 
 static int arrived(void *arg)
 {
     arrival_t *a = arg;
 
-    return (a->slot->arrived & a->bit) != 0;
+    if (a->slot->arrived & a->bit) {
+        return 1;
+    }
+    if (a->sweeps != a->c->sweeps) { /* about every 100 ms of waiting */
+        a->sweeps = a->c->sweeps;
+        a->lost   = dkv__peers_dead(&a->c->peers, a->from);
+    }
+    return a->lost;
 }
+
+/*
+ * A member that is dead or silent past the deadline counts with verdict
+ * PEER_LOST or TIMEOUT, and the barrier goes on: the survivors still finish
+ * every round and so agree on one verdict. Rounds after a timeout wait a
+ * short grace period each, not the whole timeout again.
+ */
+#define DKV__BARRIER_GRACE_NS (200ull * 1000000ull)
 
 dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
                               int32_t *verdict_p, uint64_t deadline)
@@ -119,11 +151,12 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
     dkv__barrier_t      *b = &c->barrier;
     dkv__wire_hdr_t      bufs[DKV__BARRIER_MAX_ROUNDS];
     void                *reqs[DKV__BARRIER_MAX_ROUNDS];
-    sends_t              sends = {reqs, 0};
+    sends_t              sends   = {reqs, 0};
     dkv__barrier_slot_t *slot;
     arrival_t            a;
-    dkv_status_t         status = DKV_OK;
+    dkv_status_t         status  = DKV_OK;
     int32_t              verdict = mine;
+    int32_t              got;
     int                  p       = b->nmembers;
     unsigned             round;
     int                  dist;
@@ -137,29 +170,44 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
         slot->arrived = 0;
     }
     for (round = 0, dist = 1; dist < p; round++, dist <<= 1) {
-        int to = b->members[(b->me + dist) % p];
+        int      to    = b->members[(b->me + dist) % p];
+        uint64_t grace = dkv__now_ns() + DKV__BARRIER_GRACE_NS;
 
-        status = send_ctl(c, to, DKV__MSG_BARRIER, (b->epoch << 8) | round,
-                          verdict, &bufs[round], &reqs[round]);
-        sends.n = round + 1;
-        if (status != DKV_OK) {
-            break;
-        }
+        memset(&a, 0, sizeof(a));
+        a.c    = c;
         a.slot = slot;
         a.bit  = 1u << round;
-        status = dkv__client_wait(c, arrived, &a, -1, deadline);
-        if (status != DKV_OK) {
-            DKV_LOG_WARN("fence epoch %llu round %u: no message from rank "
-                         "%d", (unsigned long long)b->epoch, round,
-                         b->members[(b->me - dist % p + p) % p]);
-            break;
+        a.from = b->members[(b->me - dist % p + p) % p];
+        if (send_ctl(c, to, DKV__MSG_BARRIER, (b->epoch << 8) | round,
+                     verdict, &bufs[round], &reqs[round]) != DKV_OK) {
+            /* A dead successor; its own successors will count it lost. */
+            verdict = (verdict < DKV_ERR_PEER_LOST) ? verdict
+                                                    : DKV_ERR_PEER_LOST;
         }
-        if (slot->verdict[round] < verdict) {
-            verdict = slot->verdict[round];
+        sends.n = round + 1;
+        status  = dkv__client_wait(c, arrived, &a, -1,
+                                   dkv__max_u64(deadline, grace));
+        if ((status == DKV_OK) && !a.lost) {
+            got = slot->verdict[round];
+        } else {
+            DKV_LOG_WARN("fence epoch %llu round %u: rank %d %s",
+                         (unsigned long long)b->epoch, round, a.from,
+                         a.lost ? "is dead" : "is silent");
+            got    = a.lost ? DKV_ERR_PEER_LOST : DKV_ERR_TIMEOUT;
+            status = DKV_OK;
+        }
+        if (got < verdict) {
+            verdict = got;
         }
     }
-    if (dkv__client_wait(c, sends_done, &sends, -1, deadline) != DKV_OK) {
-        status = (status == DKV_OK) ? DKV_ERR_TIMEOUT : status;
+    /* Our messages must leave before we return: a rank that stops or exits
+     * right after a fence must not leave the others waiting. */
+    if (dkv__client_wait(c, sends_done, &sends, -1,
+                         dkv__max_u64(deadline, dkv__now_ns() +
+                                                    DKV__BARRIER_GRACE_NS)) !=
+        DKV_OK) {
+        DKV_LOG_WARN("fence: some round messages could not be sent");
+        sends_abandon(c, &sends);
     }
     b->epoch++;
     *verdict_p = verdict;
@@ -194,6 +242,7 @@ dkv_status_t dkv__barrier_send_bye(dkv__client_t *c, const int *ranks,
     }
     if (dkv__client_wait(c, sends_done, &sends, -1, deadline) != DKV_OK) {
         status = (status == DKV_OK) ? DKV_ERR_TIMEOUT : status;
+        sends_abandon(c, &sends);
     }
     free(bufs);
     free(reqs);

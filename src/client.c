@@ -19,6 +19,9 @@
 #include "log.h"
 #include "place.h"
 
+/* While waiting, look for dead holders this often. */
+#define DKV__SWEEP_NS (100ull * 1000000ull)
+
 dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp)
 {
     dkv_status_t status;
@@ -26,6 +29,7 @@ dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp)
     dkv__list_init(&c->free_reqs);
     dkv__list_init(&c->ready);
     dkv__list_init(&c->writes);
+    dkv__list_init(&c->gets);
     status = dkv__worker_open(&c->worker, ucp);
     if (status != DKV_OK) {
         return status;
@@ -81,11 +85,34 @@ unsigned dkv__client_progress(dkv__client_t *c)
     return n;
 }
 
+/* Fail the requests whose holder is known dead. */
+static void reap_dead(dkv__client_t *c)
+{
+    dkv__list_t *lists[2] = {&c->writes, &c->gets};
+    dkv__list_t *l, *next;
+    int          i;
+
+    c->sweeps++;
+    for (i = 0; i < 2; i++) {
+        for (l = lists[i]->next; l != lists[i]; l = next) {
+            struct dkv_request *req = DKV__CONTAINER_OF(l, struct dkv_request,
+                                                        wlink);
+
+            next = l->next;
+            if (dkv__peers_dead(&c->peers, req->holder)) {
+                req->status = DKV_ERR_PEER_LOST;
+                dkv__client_abandon(c, req);
+            }
+        }
+    }
+}
+
 dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
                               void *arg, int extra_fd, uint64_t deadline)
 {
     uint64_t idle_since = 0;
-    uint64_t now;
+    uint64_t next_sweep = dkv__now_ns() + DKV__SWEEP_NS;
+    uint64_t now, wake;
 
     for (;;) {
         if (done(arg)) {
@@ -99,6 +126,11 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
             return DKV_OK;
         }
         now = dkv__now_ns();
+        if (now >= next_sweep) {
+            reap_dead(c);
+            next_sweep = now + DKV__SWEEP_NS;
+            continue;
+        }
         if (now >= deadline) {
             return DKV_ERR_TIMEOUT;
         }
@@ -111,11 +143,8 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
             }
             continue;
         }
-        if (dkv__worker_sleep(&c->worker, extra_fd, deadline) ==
-            DKV_ERR_TIMEOUT) {
-            dkv__client_progress(c);
-            return done(arg) ? DKV_OK : DKV_ERR_TIMEOUT;
-        }
+        wake = (next_sweep < deadline) ? next_sweep : deadline;
+        (void)dkv__worker_sleep(&c->worker, extra_fd, wake);
         idle_since = 0;
     }
 }
@@ -242,6 +271,7 @@ dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
         return status;
     }
     req->flags |= user ? DKV__REQ_USER : 0;
+    dkv__list_push_tail(&c->gets, &req->wlink);
     *req_p = req;
     return DKV_OK;
 }
@@ -250,14 +280,15 @@ static int req_sent(void *arg)
 {
     const struct dkv_request *req = arg;
 
-    return (req->flags & (DKV__REQ_SEND_DONE | DKV__REQ_COMPLETE)) != 0;
+    return (req->flags & (DKV__REQ_SEND_DONE | DKV__REQ_COMPLETE |
+                          DKV__REQ_ABANDONED)) != 0;
 }
 
 static int req_complete(void *arg)
 {
     const struct dkv_request *req = arg;
 
-    return (req->flags & DKV__REQ_COMPLETE) != 0;
+    return (req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED)) != 0;
 }
 
 static void record_failure(dkv__client_t *c, const struct dkv_request *req,
@@ -286,30 +317,49 @@ static void record_failure(dkv__client_t *c, const struct dkv_request *req,
     }
 }
 
-void dkv__client_write_done(dkv__client_t *c, struct dkv_request *req)
+void dkv__client_untrack(dkv__client_t *c, struct dkv_request *req)
 {
-    if (!(req->flags & DKV__REQ_WRITE)) {
-        return;
-    }
-    req->flags &= ~DKV__REQ_WRITE;
-    dkv__list_del(&req->wlink);
-    c->outstanding--;
-    if (req->status != DKV_OK) {
-        record_failure(c, req, req->status);
+    if (req->flags & DKV__REQ_WRITE) {
+        req->flags &= ~DKV__REQ_WRITE;
+        dkv__list_del(&req->wlink);
+        c->outstanding--;
+        if (req->status != DKV_OK) {
+            record_failure(c, req, req->status);
+        }
+    } else if (req->kind == DKV__MSG_GET) {
+        dkv__list_del(&req->wlink); /* no-op when already off the list */
     }
 }
 
-/* Give up on a request after its deadline: it is freed when it finishes. */
-static void abandon(dkv__client_t *c, struct dkv_request *req)
+void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req)
 {
+    if (req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED)) {
+        return;
+    }
     if (req->status == DKV_OK) {
         req->status = DKV_ERR_TIMEOUT;
     }
-    dkv__client_write_done(c, req);
+    dkv__client_untrack(c, req);
     req->flags |= DKV__REQ_ABANDONED;
-    req->flags &= ~(DKV__REQ_USER | DKV__REQ_WAITED);
+    /* Hand the UCX requests back now (their callbacks still come, and the
+     * slot is kept until then), so that closing the worker finds none. */
     if (req->send_req != NULL) {
         ucp_request_cancel(c->worker.ucp, req->send_req);
+        ucp_request_free(req->send_req);
+        req->send_req = NULL;
+    }
+    if (req->recv_req != NULL) {
+        ucp_request_free(req->recv_req);
+        req->recv_req = NULL;
+    }
+}
+
+/* The waiter is done with @p req: free it now, or when UCX lets it go. */
+static void let_go(dkv__client_t *c, struct dkv_request *req)
+{
+    req->flags &= ~(DKV__REQ_USER | DKV__REQ_WAITED);
+    if (req->flags & DKV__REQ_COMPLETE) {
+        dkv__req_release(c, req);
     }
 }
 
@@ -326,14 +376,18 @@ dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
     req->flags |= DKV__REQ_WAITED;
     status = dkv__client_wait(c, req_sent, req, -1,
                               dkv__now_ns() + c->timeout_ns);
-    req->flags &= ~DKV__REQ_WAITED;
     if (status != DKV_OK) {
         DKV_LOG_WARN("put of key %s to holder %d not sent after %llu ms",
                      key, req->holder,
                      (unsigned long long)(c->timeout_ns / 1000000));
-        abandon(c, req);
+        dkv__client_abandon(c, req);
+    }
+    if (req->flags & DKV__REQ_ABANDONED) {
+        status = req->status;
+        let_go(c, req);
         return status;
     }
+    req->flags &= ~DKV__REQ_WAITED;
     if (req->flags & DKV__REQ_COMPLETE) {
         dkv__req_release(c, req);
     }
@@ -351,11 +405,10 @@ dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req)
         DKV_LOG_WARN("request to holder %d timed out after %llu ms",
                      req->holder,
                      (unsigned long long)(c->timeout_ns / 1000000));
-        abandon(c, req);
-        return status;
+        dkv__client_abandon(c, req);
     }
     status = req->status;
-    dkv__req_release(c, req);
+    let_go(c, req);
     return status;
 }
 
@@ -377,8 +430,8 @@ static void abandon_all(dkv__client_t *c)
                  "holder %d for %llu ms", c->outstanding, oldest->holder,
                  (unsigned long long)age);
     while (!dkv__list_empty(&c->writes)) {
-        abandon(c, DKV__CONTAINER_OF(c->writes.next, struct dkv_request,
-                                     wlink));
+        dkv__client_abandon(c, DKV__CONTAINER_OF(c->writes.next,
+                                                 struct dkv_request, wlink));
     }
 }
 

@@ -90,6 +90,8 @@ struct dkv__client {
     dkv__list_t          free_reqs;
     dkv__list_t          ready;     /* pushed by callbacks */
     dkv__list_t          writes;    /* outstanding writes, oldest first */
+    dkv__list_t          gets;      /* gets in flight */
+    uint64_t             sweeps;    /* liveness sweeps done while waiting */
     size_t               outstanding;
     /* failures reported by the last quiet, and those since then */
     dkv__failure_t      *failures;
@@ -138,8 +140,13 @@ dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req);
 dkv_status_t dkv__client_quiet(dkv__client_t *c);
 void dkv__client_clear_failures(dkv__client_t *c);
 
-/* A write finished: stop counting it, record its failure if any. */
-void dkv__client_write_done(dkv__client_t *c, struct dkv_request *req);
+/* A request finished: take it off its list; a write stops counting as
+ * outstanding and its failure, if any, is recorded. */
+void dkv__client_untrack(dkv__client_t *c, struct dkv_request *req);
+
+/* Give up on a request (status TIMEOUT unless already set): it completes for
+ * its waiter now and is freed when UCX is done with it. */
+void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req);
 
 /* Request pool (client_reqs.c). */
 struct dkv_request *dkv__req_alloc(dkv__client_t *c);

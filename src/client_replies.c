@@ -324,14 +324,14 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
             finish_get(req);
         }
     }
-    dkv__client_write_done(c, req);
+    dkv__client_untrack(c, req);
     req->flags |= DKV__REQ_COMPLETE;
-    if (req->flags & DKV__REQ_ABANDONED) {
-        if ((req->alloc_p != NULL) && (req->buf != NULL)) {
-            free(req->buf);
-        }
-        dkv__req_release(c, req);
-    } else if (!(req->flags & (DKV__REQ_USER | DKV__REQ_WAITED))) {
+    if ((req->flags & DKV__REQ_ABANDONED) && (req->alloc_p != NULL) &&
+        (req->buf != NULL)) {
+        free(req->buf); /* the waiter already returned without it */
+        req->buf = NULL;
+    }
+    if (!(req->flags & (DKV__REQ_USER | DKV__REQ_WAITED))) {
         dkv__req_release(c, req);
     }
 }

@@ -22,6 +22,11 @@ static inline uint64_t dkv__deadline_ms(unsigned timeout_ms)
     return dkv__now_ns() + (uint64_t)timeout_ms * 1000000ull;
 }
 
+static inline uint64_t dkv__max_u64(uint64_t a, uint64_t b)
+{
+    return (a > b) ? a : b;
+}
+
 /* Milliseconds from now until @p deadline for poll(): -1 for none, >= 0. */
 static inline int dkv__poll_ms(uint64_t deadline)
 {

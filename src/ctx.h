@@ -29,6 +29,8 @@ struct dkv_ctx {
     int           *holders;     /* ascending ranks */
     int            nholders;
     int            local_holders;  /* holders on this node */
+    int           *local_ranks;    /* ranks on this node */
+    int            nlocal_ranks;
     int            oversubscribed; /* more threads than cores here */
     dkv__config_t  cfg;
     dkv__boot_t   *boot;

@@ -45,6 +45,7 @@ int dkv__holder_refill(dkv__holder_t *h)
     }
     for (i = 0; i < DKV__OP_CHUNK; i++) {
         ops[i].holder = h;
+        dkv__list_init(&ops[i].flight);
         dkv__list_push_tail(&h->free_ops, &ops[i].link);
     }
     h->nfree += DKV__OP_CHUNK;
@@ -88,6 +89,7 @@ static int setup(dkv__holder_t *h)
     dkv__list_init(&h->free_ops);
     dkv__list_init(&h->ready);
     dkv__list_init(&h->inflight);
+    dkv__list_init(&h->replying);
     if ((dkv__store_init(&h->store, h->cfg.hold_bytes) != DKV_OK) ||
         (dkv__holder_refill(h) != 0)) {
         return -1;
@@ -137,6 +139,23 @@ static void serve(dkv__holder_t *h)
     }
 }
 
+/* Hand back UCX requests that will not finish (a dead or stopped peer), so
+ * the worker can be closed; their callbacks may still run during close. */
+static void give_up(dkv__holder_t *h, dkv__list_t *list)
+{
+    dkv__list_t *l;
+
+    for (l = list->next; l != list; l = l->next) {
+        dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+
+        if (op->ucx_req != NULL) {
+            ucp_request_cancel(h->worker.ucp, op->ucx_req);
+            ucp_request_free(op->ucx_req);
+            op->ucx_req = NULL;
+        }
+    }
+}
+
 /* Let replies in flight finish (bounded) so no request is left in UCX. */
 static void drain(dkv__holder_t *h)
 {
@@ -150,6 +169,8 @@ static void drain(dkv__holder_t *h)
     }
     if (h->busy > 0) {
         DKV_LOG_WARN("stopping with %zu requests in flight", h->busy);
+        give_up(h, &h->inflight);
+        give_up(h, &h->replying);
     }
 }
 

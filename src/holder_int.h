@@ -25,7 +25,7 @@ typedef enum {
 /* One request being served. Pooled; the key lives inside. */
 typedef struct dkv__op {
     dkv__list_t         link;      /* free or ready list */
-    dkv__list_t         flight;    /* in-flight rendezvous puts */
+    dkv__list_t         flight;    /* on inflight (RECVING) or replying */
     struct dkv__holder *holder;
     int                 state;
     int                 heap;      /* allocated outside the pool */
@@ -67,6 +67,7 @@ struct dkv__holder {
     size_t              nfree;
     dkv__list_t         ready;
     dkv__list_t         inflight; /* rendezvous puts receiving */
+    dkv__list_t         replying; /* replies being sent */
     size_t              busy;     /* ops not on the free list */
     void              **chunks;
     size_t              nchunks;

@@ -44,6 +44,7 @@ static dkv__op_t *take_op(dkv__holder_t *h)
         }
         op->heap   = 1;
         op->holder = h;
+        dkv__list_init(&op->flight);
     }
     h->busy++;
     op->state      = DKV__OP_NEW;
@@ -149,6 +150,7 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
 /* The op's work is over: drop its pin and return it to the pool. */
 static void finish_op(dkv__holder_t *h, dkv__op_t *op)
 {
+    dkv__list_del(&op->flight);
     if (op->ucx_req != NULL) {
         ucp_request_free(op->ucx_req);
         op->ucx_req = NULL;
@@ -193,6 +195,7 @@ static void send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     if (UCS_PTR_IS_PTR(sreq)) {
         op->ucx_req = sreq;
         op->state   = DKV__OP_REPLYING;
+        dkv__list_push_tail(&h->replying, &op->flight);
         return;
     }
     if (UCS_PTR_IS_ERR(sreq)) {
@@ -311,9 +314,11 @@ static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
 {
     dkv__store_entry_t *e = op->entry;
 
-    ucp_request_free(op->ucx_req);
-    op->ucx_req = NULL;
-    op->entry   = NULL;
+    if (op->ucx_req != NULL) {
+        ucp_request_free(op->ucx_req);
+        op->ucx_req = NULL;
+    }
+    op->entry = NULL;
     dkv__list_del(&op->flight);
     if ((op->status != DKV_OK) || op->superseded) {
         dkv__store_abort(&h->store, e);
