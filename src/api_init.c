@@ -14,6 +14,7 @@
  */
 #define DKV_LOG_MODULE "init"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,16 +168,32 @@ static int fence_done(void *arg)
     return dkv__boot_fence_test(ctx->boot, &status);
 }
 
-/* A PMIx fence while the client worker keeps progressing. */
-static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, uint64_t deadline)
+/*
+ * A PMIx fence. With @p progress the client worker keeps progressing
+ * meanwhile (finalize: a peer may be closing a connection to us). Without it
+ * (init) the worker is left alone: until this rank knows the job secret it
+ * must not handle messages, or a fast peer's first fence message would be
+ * dropped as unauthenticated. Either way the wait ends at @p deadline.
+ */
+static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, int progress,
+                               uint64_t deadline)
 {
-    dkv_status_t status = dkv__boot_fence_start(ctx->boot, collect);
+    struct pollfd pfd    = {.fd = dkv__boot_wake_fd(ctx->boot),
+                            .events = POLLIN};
+    dkv_status_t  status = dkv__boot_fence_start(ctx->boot, collect);
 
     if (status != DKV_OK) {
         return status;
     }
-    status = dkv__client_wait(&ctx->client, fence_done, ctx,
-                              dkv__boot_wake_fd(ctx->boot), deadline);
+    if (progress) {
+        status = dkv__client_wait(&ctx->client, fence_done, ctx, pfd.fd,
+                                  deadline);
+    } else {
+        while (!fence_done(ctx) && (dkv__now_ns() < deadline)) {
+            (void)poll(&pfd, 1, dkv__poll_ms(deadline));
+        }
+        status = fence_done(ctx) ? DKV_OK : DKV_ERR_TIMEOUT;
+    }
     if (status != DKV_OK) {
         DKV_LOG_ERROR("PMIx fence did not complete in %u ms",
                       ctx->cfg.TIMEOUT_MS);
@@ -218,7 +235,7 @@ static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
         status = dkv__boot_commit(ctx->boot);
     }
     if (status == DKV_OK) {
-        status = pmix_fence(ctx, 1, deadline);
+        status = pmix_fence(ctx, 1, 0, deadline);
     }
     if ((status == DKV_OK) && (ctx->rank != 0)) {
         status = dkv__boot_get(ctx->boot, 0, DKV__PMIX_KEY_SECRET, &buf, &len);
@@ -389,11 +406,11 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     deadline = dkv__deadline_ms(ctx->cfg.TIMEOUT_MS);
     st       = say_bye(ctx, deadline);
     status   = (status == DKV_OK) ? st : status;
-    st       = pmix_fence(ctx, 0, deadline);
+    st       = pmix_fence(ctx, 0, 1, deadline);
     status   = (status == DKV_OK) ? st : status;
     dkv__peers_close(&ctx->client.peers, dkv__now_ns() + 1000000000ull);
     if (st == DKV_OK) {
-        st     = pmix_fence(ctx, 0, dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
+        st     = pmix_fence(ctx, 0, 1, dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
         status = (status == DKV_OK) ? st : status;
     }
     dkv__holder_stop(ctx->holder);
