@@ -64,6 +64,11 @@ static dkv_status_t load_config(dkv_ctx_t *ctx, const dkv_init_params_t *p)
         return DKV_ERR_INVALID;
     }
     dkv__log_setup((dkv__log_level_t)level, -1);
+    if (dkv__fault_parse(ctx->cfg.FAULT, &ctx->fault, err, sizeof(err)) !=
+        DKV_OK) {
+        fprintf(stderr, "dkv[?] error config: %s\n", err);
+        return DKV_ERR_INVALID;
+    }
     return DKV_OK;
 }
 
@@ -146,6 +151,7 @@ static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
     dkv_status_t      status;
 
     memset(&hcfg, 0, sizeof(hcfg));
+    hcfg.fault       = ctx->fault;
     hcfg.hold_bytes  = hold_limit(ctx);
     hcfg.ucp         = ctx->ucp;
     hcfg.rndv_thresh = ctx->cfg.RNDV_THRESH;
@@ -283,6 +289,7 @@ static void setup_client(dkv_ctx_t *ctx)
     c->spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000ull;
     c->pure_spin_ns = ctx->oversubscribed ? 0 : c->spin_ns;
     c->rndv_thresh = ctx->cfg.RNDV_THRESH;
+    c->checksum    = ctx->cfg.CHECKSUM;
     c->holders     = ctx->holders;
     c->nholders    = ctx->nholders;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "crc32c.h"
 #include "log.h"
 #include "place.h"
 
@@ -180,6 +181,10 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
     fields.value_len = size;
     fields.secret    = c->secret;
     fields.sender    = (uint32_t)c->rank;
+    if (c->checksum && (req->kind == DKV__MSG_PUT)) {
+        fields.flags = DKV__WIRE_FLAG_VCRC;
+        fields.aux   = dkv__crc32c(0, value, size);
+    }
     req->hdr_len     = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
     req->start_ns    = dkv__now_ns();
 
@@ -419,16 +424,48 @@ static int no_outstanding(void *arg)
     return c->outstanding == 0;
 }
 
+/* Say who we were waiting for: per holder, oldest first (DKV_LOG=warn).
+ * The list is in issue order, so a holder's first entry is its oldest. */
+static void log_outstanding(dkv__client_t *c)
+{
+    enum { MAX_SHOWN = 16 };
+    struct dkv_request *oldest[MAX_SHOWN];
+    size_t              count[MAX_SHOWN];
+    uint64_t            now = dkv__now_ns();
+    dkv__list_t        *l;
+    int                 n = 0, i;
+
+    DKV_LOG_WARN("quiet timed out: %zu writes unacknowledged", c->outstanding);
+    if (dkv__log_level < DKV__LOG_WARN) {
+        return;
+    }
+    for (l = c->writes.next; l != &c->writes; l = l->next) {
+        struct dkv_request *req = DKV__CONTAINER_OF(l, struct dkv_request,
+                                                    wlink);
+
+        for (i = 0; (i < n) && (oldest[i]->holder != req->holder); i++) {
+        }
+        if (i == n) {
+            if (n == MAX_SHOWN) {
+                continue;
+            }
+            oldest[n]  = req;
+            count[n++] = 0;
+        }
+        count[i]++;
+    }
+    for (i = 0; i < n; i++) {
+        DKV_LOG_WARN("  holder %d: %zu outstanding, oldest %llu ms (key %s)",
+                     oldest[i]->holder, count[i],
+                     (unsigned long long)((now - oldest[i]->start_ns) /
+                                          1000000),
+                     oldest[i]->am.bytes + sizeof(dkv__wire_hdr_t));
+    }
+}
+
 static void abandon_all(dkv__client_t *c)
 {
-    struct dkv_request *oldest;
-    uint64_t            age;
-
-    oldest = DKV__CONTAINER_OF(c->writes.next, struct dkv_request, wlink);
-    age    = (dkv__now_ns() - oldest->start_ns) / 1000000;
-    DKV_LOG_WARN("quiet timed out: %zu writes unacknowledged, oldest to "
-                 "holder %d for %llu ms", c->outstanding, oldest->holder,
-                 (unsigned long long)age);
+    log_outstanding(c);
     while (!dkv__list_empty(&c->writes)) {
         dkv__client_abandon(c, DKV__CONTAINER_OF(c->writes.next,
                                                  struct dkv_request, wlink));

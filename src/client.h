@@ -36,7 +36,8 @@ enum {
     DKV__REQ_ABANDONED  = DKV_BIT(6), /* timed out: free when it finishes */
     DKV__REQ_DATA_RNDV  = DKV_BIT(7), /* data is a rendezvous descriptor  */
     DKV__REQ_RECVING    = DKV_BIT(8), /* rendezvous receive in progress   */
-    DKV__REQ_WRITE      = DKV_BIT(9)  /* counted as outstanding write     */
+    DKV__REQ_WRITE      = DKV_BIT(9), /* counted as outstanding write     */
+    DKV__REQ_VCRC       = DKV_BIT(10) /* reply carried the value's CRC    */
 };
 
 #define DKV__REQ_MAGIC 0x646b7672u
@@ -63,6 +64,7 @@ struct dkv_request {
     void         **alloc_p;
     size_t         value_len;
     void          *data;
+    uint32_t       vcrc;   /* the value's CRC32C from the holder */
     /* AM header: wire header + key + NUL, valid until the send completes */
     size_t         hdr_len;
     union {
@@ -82,6 +84,7 @@ struct dkv__client {
     uint64_t             pure_spin_ns; /* ... the first part without
                                           sched_yield (0: oversubscribed) */
     size_t               rndv_thresh;
+    int                  checksum;  /* send a CRC32C with every value */
     const int           *holders;   /* borrowed from the context */
     int                  nholders;
     /* request pool */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "crc32c.h"
 #include "log.h"
 
 static void queue(dkv__client_t *c, struct dkv_request *req)
@@ -139,6 +140,10 @@ static ucs_status_t on_get_reply(void *arg, const void *header,
     }
     req->status    = hdr.status;
     req->value_len = hdr.value_len;
+    if (hdr.flags & DKV__WIRE_FLAG_VCRC) {
+        req->flags |= DKV__REQ_VCRC;
+        req->vcrc = (uint32_t)hdr.aux;
+    }
     if ((hdr.status == DKV_OK) && (length > 0)) {
         req->data = data;
         keep      = UCS_INPROGRESS;
@@ -289,6 +294,11 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
 
 static void finish_get(struct dkv_request *req)
 {
+    if ((req->status == DKV_OK) && (req->flags & DKV__REQ_VCRC) &&
+        (dkv__crc32c(0, req->buf, req->value_len) != req->vcrc)) {
+        DKV_LOG_WARN("value from holder %d failed its CRC check", req->holder);
+        req->status = DKV_ERR_CORRUPT;
+    }
     if ((req->status == DKV_OK) || (req->status == DKV_ERR_TRUNCATED)) {
         if (req->size_p != NULL) {
             *req->size_p = req->value_len;

@@ -12,6 +12,7 @@
 #include "boot.h"
 #include "client.h"
 #include "config.h"
+#include "fault.h"
 #include "holder.h"
 
 typedef enum {
@@ -33,6 +34,7 @@ struct dkv_ctx {
     int            nlocal_ranks;
     int            oversubscribed; /* more threads than cores here */
     dkv__config_t  cfg;
+    dkv__fault_t   fault;       /* DKV_FAULT, acted on by the holder */
     dkv__boot_t   *boot;
     ucp_context_h  ucp;
     dkv__client_t  client;

@@ -15,6 +15,7 @@
 #include <ucp/api/ucp.h>
 
 #include "dramkv.h"
+#include "fault.h"
 
 typedef struct dkv__holder dkv__holder_t;
 
@@ -25,6 +26,7 @@ typedef struct dkv__holder_cfg {
     size_t        rndv_thresh; /* values this large are sent zero-copy */
     uint64_t      spin_ns;     /* poll this long after activity */
     int           rank;
+    dkv__fault_t  fault;       /* injected faults (tests) */
 } dkv__holder_cfg_t;
 
 /* Start the holder thread and wait (until @p deadline) for its worker. */

@@ -74,6 +74,8 @@ struct dkv__holder {
     dkv__holder_stats_t stats;
     int                 warned;
     uint64_t            seq;      /* last arrival sequence number */
+    uint64_t            served;   /* valid requests handled (faults) */
+    uint64_t            stored;   /* values published (faults) */
 };
 
 dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h);

@@ -21,9 +21,12 @@
  */
 #define DKV_LOG_MODULE "holder"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "crc32c.h"
 #include "holder_int.h"
 #include "log.h"
 #include "place.h"
@@ -165,15 +168,24 @@ static void finish_op(dkv__holder_t *h, dkv__op_t *op)
 static void send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
                        dkv_status_t status, const void *value, size_t len)
 {
+    const dkv__fault_t *fault = &h->cfg.fault;
     dkv__wire_hdr_t     fields;
     ucp_request_param_t param;
     void               *sreq;
 
-    if (op->reply_ep == NULL) {
+    if ((op->reply_ep == NULL) ||
+        ((fault->drop_acks != 0) && (h->served > fault->drop_acks))) {
         finish_op(h, op);
         return;
     }
+    if (fault->delay_ms != 0) {
+        usleep(fault->delay_ms * 1000u); /* injected: the holder stalls */
+    }
     memset(&fields, 0, sizeof(fields));
+    if ((op->entry != NULL) && op->entry->has_crc && (len > 0)) {
+        fields.flags = DKV__WIRE_FLAG_VCRC;
+        fields.aux   = op->entry->crc;
+    }
     fields.kind      = kind;
     fields.status    = status;
     fields.req_id    = op->hdr.req_id;
@@ -252,10 +264,46 @@ static void supersede(dkv__holder_t *h, const dkv__op_t *op)
     }
 }
 
-static void publish(dkv__holder_t *h, dkv__op_t *op, dkv__store_entry_t *e)
+/*
+ * Check a put's value against the CRC its writer sent (DKV_CHECKSUM=1) and
+ * keep the CRC for gets. DKV_ERR_CORRUPT if the bytes changed on the way.
+ */
+static dkv_status_t check_value(dkv__holder_t *h, dkv__op_t *op,
+                                dkv__store_entry_t *e)
 {
+    uint32_t crc;
+
+    if (!(op->hdr.flags & DKV__WIRE_FLAG_VCRC)) {
+        return DKV_OK;
+    }
+    crc = dkv__crc32c(0, dkv__store_value(e), e->value_len);
+    if (crc != (uint32_t)op->hdr.aux) {
+        DKV_LOG_WARN("value of key %s from rank %u failed its CRC check",
+                     op->key, op->hdr.sender);
+        return DKV_ERR_CORRUPT;
+    }
+    e->crc     = crc;
+    e->has_crc = 1;
+    return DKV_OK;
+}
+
+/* Make a put's entry visible (or drop it if corrupt); the ack status. */
+static dkv_status_t publish(dkv__holder_t *h, dkv__op_t *op,
+                            dkv__store_entry_t *e)
+{
+    dkv_status_t status = check_value(h, op, e);
+
+    if (status != DKV_OK) {
+        dkv__store_abort(&h->store, e);
+        return status;
+    }
     supersede(h, op);
     dkv__store_publish(&h->store, e);
+    if (++h->stored == h->cfg.fault.corrupt) {
+        /* Injected: the stored bytes rot after the check. */
+        ((unsigned char *)dkv__store_value(e))[e->value_len / 2] ^= 0x40;
+    }
+    return DKV_OK;
 }
 
 static void do_put(dkv__holder_t *h, dkv__op_t *op)
@@ -281,8 +329,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
             memcpy(dkv__store_value(e), op->data, op->data_len);
             ucp_am_data_release(h->worker.ucp, op->data);
         }
-        publish(h, op, e);
-        send_reply(h, op, DKV__MSG_PUT_ACK, DKV_OK, NULL, 0);
+        send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
         return;
     }
     memset(&param, 0, sizeof(param));
@@ -306,8 +353,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
                    dkv__status_from_ucs(UCS_PTR_STATUS(rreq)), NULL, 0);
         return;
     }
-    publish(h, op, e);
-    send_reply(h, op, DKV__MSG_PUT_ACK, DKV_OK, NULL, 0);
+    send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
 }
 
 static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
@@ -323,7 +369,7 @@ static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
     if ((op->status != DKV_OK) || op->superseded) {
         dkv__store_abort(&h->store, e);
     } else {
-        publish(h, op, e);
+        op->status = publish(h, op, e);
     }
     send_reply(h, op, DKV__MSG_PUT_ACK, op->status, NULL, 0);
 }
@@ -359,6 +405,11 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
         if (!op->valid) {
             reject(h, op);
             return;
+        }
+        if (++h->served == h->cfg.fault.kill_after) {
+            DKV_LOG_WARN("fault injection: dying after %llu requests",
+                         (unsigned long long)h->served);
+            raise(SIGKILL);
         }
         op->hash = dkv__place_hash(op->key, op->hdr.key_len);
         if (op->hdr.kind == DKV__MSG_PUT) {

@@ -227,6 +227,8 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     e->key_len   = (uint32_t)key_len;
     e->pins      = 0;
     e->published = 0;
+    e->has_crc   = 0;
+    e->crc       = 0;
     memcpy(e->key, key, key_len);
     e->key[key_len] = '\0';
 

@@ -29,6 +29,8 @@ typedef struct dkv__store_entry {
     uint32_t                 key_len;
     uint32_t                 pins;      /* in-flight readers */
     uint8_t                  published; /* 1 while in the table */
+    uint8_t                  has_crc;   /* crc below is the value's CRC32C */
+    uint32_t                 crc;
     char                     key[];     /* key_len + 1 bytes, then value */
 } dkv__store_entry_t;
 

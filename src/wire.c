@@ -43,7 +43,6 @@ size_t dkv__wire_pack(void *out, const dkv__wire_hdr_t *fields, const char *key,
 
     hdr.magic   = DKV__WIRE_MAGIC;
     hdr.version = DKV__WIRE_VERSION;
-    hdr.flags   = 0;
     hdr.key_len = (uint32_t)key_len;
     hdr.crc     = header_crc(&hdr);
     memcpy(out, &hdr, sizeof(hdr));
@@ -69,7 +68,9 @@ static const char *check_fixed(const dkv__wire_hdr_t *hdr, uint64_t secret)
     if (hdr->crc != header_crc(hdr)) {
         return "bad crc";
     }
-    if (hdr->flags != 0) {
+    if ((hdr->flags & ~DKV__WIRE_FLAG_VCRC) ||
+        ((hdr->flags & DKV__WIRE_FLAG_VCRC) &&
+         !dkv__wire_kind_has_value(hdr->kind))) {
         return "bad flags";
     }
     if (hdr->secret != secret) {

@@ -20,6 +20,9 @@
 /* Largest value length accepted on the wire (2^48 bytes). */
 #define DKV__WIRE_VALUE_MAX (1ull << 48)
 
+/* The value's CRC32C is in aux (PUT, GET_REPLY only; DKV_CHECKSUM=1). */
+#define DKV__WIRE_FLAG_VCRC 0x1u
+
 /* Message kinds; each is also the UCX AM id. */
 typedef enum {
     DKV__MSG_PUT        = 1, /* client -> holder: key, value        */
@@ -37,13 +40,14 @@ typedef struct dkv__wire_hdr {
     uint32_t magic;
     uint8_t  version;
     uint8_t  kind;      /* dkv__msg_kind_t */
-    uint16_t flags;     /* reserved, must be 0 */
+    uint16_t flags;     /* DKV__WIRE_FLAG_*; others must be 0 */
     uint32_t key_len;   /* key bytes after the header, NUL not counted */
     int32_t  status;    /* dkv_status_t (replies, barrier verdict) */
     uint64_t req_id;    /* matches a reply to its request */
     uint64_t value_len; /* value bytes in the AM data part */
     uint64_t secret;    /* job secret agreed at init */
-    uint64_t aux;       /* barrier: epoch << 8 | round */
+    uint64_t aux;       /* barrier: epoch << 8 | round; with VCRC: the
+                           value's CRC32C */
     uint32_t sender;    /* sender's rank */
     uint32_t crc;       /* CRC32C of the bytes above */
 } dkv__wire_hdr_t;
@@ -63,7 +67,8 @@ static inline size_t dkv__wire_header_size(size_t key_len)
 
 /*
  * Write the AM header into @p out (room for dkv__wire_header_size(key_len)).
- * Copies @p fields, sets magic, version, flags 0, key_len and crc, then
+ * Copies @p fields (flags included), sets magic, version, key_len and crc,
+ * then
  * appends the key and its NUL when @p key_len > 0.
  * @return bytes written.
  */

@@ -9,3 +9,13 @@ foreach(mode kill stop)
     PASS_REGULAR_EXPRESSION "PASS rank [023].*PASS rank [023].*PASS rank [023]"
     FAIL_REGULAR_EXPRESSION "FAIL rank")
 endforeach()
+
+# Injected faults: corruption caught by checksums, dropped and late acks.
+dkv_mpi_test(NAME fault_corrupt SOURCE test_integrity.c NP 2 ARGS corrupt
+  TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_CHECKSUM=1 DKV_FAULT=corrupt:3)
+dkv_mpi_test(NAME fault_drop_acks SOURCE test_integrity.c NP 2 ARGS drop
+  TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_FAULT=drop_acks:5)
+set_tests_properties(mpi.fault_drop_acks PROPERTIES ENVIRONMENT
+  "DKV_TIMEOUT_MS=2000;DKV_HOLDERS=ranks:1;DKV_FAULT=drop_acks:5")
+dkv_mpi_test(NAME fault_delay_acks SOURCE test_integrity.c NP 2 ARGS delay
+  TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_FAULT=delay_ack:300)

@@ -105,7 +105,8 @@ static void test_pack_layout(void **state)
     unsigned char buf[BUFSZ];
 
     memset(&fields, 0xEE, sizeof(fields)); /* garbage in fixed fields */
-    fields.kind = DKV__MSG_GET;
+    fields.kind  = DKV__MSG_GET;
+    fields.flags = 0; /* flags are the caller's: copied as they are */
     assert_int_equal(dkv__wire_pack(buf, &fields, "abc", 3), 56 + 4);
     memcpy(&hdr, buf, sizeof(hdr));
     assert_int_equal(hdr.magic, DKV__WIRE_MAGIC);
@@ -276,9 +277,29 @@ static void test_bad_flags_secret_status(void **state)
 
     make_msg(&m, DKV__MSG_GET, "key", 0, DKV_OK);
     get_hdr(&m, &hdr);
-    hdr.flags = 1;
+    hdr.flags = 1; /* VCRC on a kind without a value */
     put_hdr_signed(&m, &hdr);
     assert_string_equal(unpack_why(&m), "bad flags");
+
+    make_msg(&m, DKV__MSG_PUT, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = 2; /* unknown flag */
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "bad flags");
+
+    make_msg(&m, DKV__MSG_PUT, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = DKV__WIRE_FLAG_VCRC; /* value CRC on a PUT is fine */
+    put_hdr_signed(&m, &hdr);
+    {
+        dkv__wire_hdr_t out;
+        const char *key, *why;
+
+        assert_int_equal(dkv__wire_unpack(m.buf, m.len, m.data_len, SECRET,
+                                          &out, &key, &why),
+                         DKV_OK);
+        assert_int_equal(out.flags, DKV__WIRE_FLAG_VCRC);
+    }
 
     make_msg(&m, DKV__MSG_GET, "key", 0, DKV_OK);
     get_hdr(&m, &hdr);
@@ -415,7 +436,9 @@ static void assert_valid(const unsigned char *buf, size_t len, size_t data_len,
 {
     assert_int_equal(hdr->magic, DKV__WIRE_MAGIC);
     assert_in_range(hdr->kind, 1, DKV__MSG_KIND_MAX);
-    assert_int_equal(hdr->flags, 0);
+    assert_true((hdr->flags == 0) ||
+                ((hdr->flags == DKV__WIRE_FLAG_VCRC) &&
+                 dkv__wire_kind_has_value(hdr->kind)));
     assert_true(hdr->secret == SECRET);
     assert_int_equal(len, dkv__wire_header_size(hdr->key_len));
     if (dkv__wire_kind_has_key(hdr->kind)) {
