@@ -5,7 +5,8 @@ set -euo pipefail
 DKV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DKV_BUILD=${DKV_BUILD:-$DKV_TOP/build}
 DKV_PACKAGES=(build-essential cmake pkg-config libucx-dev ucx-utils
-    libopenmpi-dev openmpi-bin libpmix-dev libcmocka-dev libxxhash-dev)
+    libopenmpi-dev openmpi-bin libpmix-dev libcmocka-dev libxxhash-dev
+    clang-14 libclang-rt-14-dev)
 
 dkv_install_deps() {
     local missing=() p sudo=""
