@@ -74,13 +74,17 @@ static dkv_status_t send_ctl(dkv__client_t *c, int rank, uint8_t kind,
     if (UCS_PTR_IS_ERR(sreq)) {
         return dkv__status_from_ucs(UCS_PTR_STATUS(sreq));
     }
+    if (sreq != NULL) {
+        c->sends_queued++; /* polled by sends_done(), not by a callback */
+    }
     *sreq_p = sreq;
     return DKV_OK;
 }
 
 typedef struct {
-    void  **reqs;
-    size_t  n;
+    dkv__client_t *c;
+    void         **reqs;
+    size_t         n;
 } sends_t;
 
 /* Give back sends that did not finish in time (a dead or stopped peer). */
@@ -92,6 +96,7 @@ static void sends_abandon(dkv__client_t *c, sends_t *s)
         if (r != NULL) {
             ucp_request_cancel(c->worker.ucp, r);
             ucp_request_free(r);
+            c->sends_queued--;
         }
     }
 }
@@ -108,6 +113,7 @@ static int sends_done(void *arg)
         }
         if (r != NULL) {
             ucp_request_free(r);
+            s->c->sends_queued--;
         }
         s->n--;
     }
@@ -151,7 +157,7 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
     dkv__barrier_t      *b = &c->barrier;
     dkv__wire_hdr_t      bufs[DKV__BARRIER_MAX_ROUNDS];
     void                *reqs[DKV__BARRIER_MAX_ROUNDS];
-    sends_t              sends   = {reqs, 0};
+    sends_t              sends   = {c, reqs, 0};
     dkv__barrier_slot_t *slot;
     arrival_t            a;
     dkv_status_t         status  = DKV_OK;
@@ -233,6 +239,7 @@ dkv_status_t dkv__barrier_send_bye(dkv__client_t *c, const int *ranks,
         free(reqs);
         return DKV_ERR_NO_MEMORY;
     }
+    sends.c    = c;
     sends.reqs = reqs;
     sends.n    = 0;
     for (i = 0; (i < nranks) && (status == DKV_OK); i++) {

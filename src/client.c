@@ -138,7 +138,9 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
         if (idle_since == 0) {
             idle_since = now;
         }
-        if (now - idle_since < c->spin_ns) {
+        /* UCX wakes a sleeping worker for arrivals, not for a send that
+         * waits for room at its destination: while one is queued, poll. */
+        if ((now - idle_since < c->spin_ns) || (c->sends_queued > 0)) {
             if (now - idle_since > c->pure_spin_ns) {
                 sched_yield(); /* oversubscribed ranks let others run */
             }
@@ -209,6 +211,7 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
         req->flags |= DKV__REQ_SEND_DONE;
     } else {
         req->send_req = sreq;
+        c->sends_queued++;
     }
     return DKV_OK;
 }

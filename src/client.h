@@ -95,6 +95,7 @@ struct dkv__client {
     dkv__list_t          writes;    /* outstanding writes, oldest first */
     dkv__list_t          gets;      /* gets in flight */
     uint64_t             sweeps;    /* liveness sweeps done while waiting */
+    size_t               sends_queued; /* UCX sends not yet completed */
     size_t               outstanding;
     /* failures reported by the last quiet, and those since then */
     dkv__failure_t      *failures;

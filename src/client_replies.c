@@ -31,6 +31,7 @@ void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data)
 {
     struct dkv_request *req = user_data;
 
+    req->client->sends_queued--;
     if (status != UCS_OK) {
         if (req->status == DKV_OK) {
             req->status = dkv__status_from_ucs(status);

@@ -13,6 +13,7 @@
 #include "holder_int.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -128,7 +129,12 @@ static void serve(dkv__holder_t *h)
         if (idle_since == 0) {
             idle_since = now;
         }
-        if (now - idle_since < h->cfg.spin_ns) {
+        /* A reply waiting for room at its client gets no wakeup: poll. */
+        if ((now - idle_since < h->cfg.spin_ns) ||
+            !dkv__list_empty(&h->replying)) {
+            if (now - idle_since > h->cfg.spin_ns) {
+                sched_yield();
+            }
             continue;
         }
         if (dkv__worker_sleep(&h->worker, h->ctl_fd, DKV__NO_DEADLINE) ==
