@@ -44,7 +44,7 @@ dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
     if (status != DKV_OK) {
         return status;
     }
-    if ((value == NULL) && (size > 0)) {
+    if (((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put(&ctx->client, key, key_len, value, size);
@@ -59,7 +59,8 @@ dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
     if (status != DKV_OK) {
         return status;
     }
-    if (((value == NULL) && (size > 0)) || (req_p == NULL)) {
+    if (((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX) ||
+        (req_p == NULL)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put_start(&ctx->client, key, key_len, value, size, 1,

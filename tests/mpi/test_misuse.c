@@ -13,6 +13,7 @@
  */
 #include "mpi_test_util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,12 @@ static void bad_arg_checks(dkv_ctx_t *ctx)
     T_STATUS(DKV_ERR_INVALID, dkv_put_nb(ctx, "misuse/k", NULL, 5, &req));
     T_CHECK(req == NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_put_nb(ctx, "misuse/k", "v", 1, NULL));
+    /* Sizes no holder could take (and no buffer could have): rejected
+     * before anything is read from the buffer. */
+    T_STATUS(DKV_ERR_INVALID, dkv_put(ctx, "misuse/k", "v", SIZE_MAX));
+    T_STATUS(DKV_ERR_INVALID, dkv_put(ctx, "misuse/k", "v", 1ull << 63));
+    T_STATUS(DKV_ERR_INVALID, dkv_put_nb(ctx, "misuse/k", "v", SIZE_MAX,
+                                         &req));
     T_STATUS(DKV_ERR_INVALID, dkv_get(ctx, "misuse/k", NULL, 8, &got));
     T_STATUS(DKV_ERR_INVALID, dkv_get_nb(ctx, "misuse/k", NULL, 8, &got,
                                          &req));
