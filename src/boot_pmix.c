@@ -108,34 +108,95 @@ static int value_to_int(const pmix_value_t *val, int *out)
     }
 }
 
-dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)
+/* One value of @p rank as an int; -1 if PMIx does not have it. */
+static int get_int(dkv__boot_t *boot, int rank, const char *key, int *out)
+{
+    pmix_proc_t   proc;
+    pmix_value_t *val = NULL;
+    pmix_status_t rc;
+    int           bad;
+
+    PMIX_PROC_CONSTRUCT(&proc);
+    PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)rank);
+    rc = PMIx_Get(&proc, key, NULL, 0, &val);
+    if ((rc != PMIX_SUCCESS) || (val == NULL)) {
+        return -1;
+    }
+    bad = value_to_int(val, out);
+    PMIX_VALUE_RELEASE(val);
+    return bad;
+}
+
+/*
+ * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
+ * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
+ * node's ranks in rank order, as launchers assign local ranks.
+ */
+static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
 {
     pmix_proc_t   proc;
     pmix_value_t *val;
     pmix_status_t rc;
-    int          *local;
-    int           r;
+    char        **host;
+    dkv_status_t  status = DKV_OK;
+    int           r, q;
+
+    host = calloc((size_t)boot->size, sizeof(*host));
+    if (host == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    PMIX_PROC_CONSTRUCT(&proc);
+    for (r = 0; (r < boot->size) && (status == DKV_OK); r++) {
+        PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)r);
+        val = NULL;
+        rc  = PMIx_Get(&proc, PMIX_HOSTNAME, NULL, 0, &val);
+        if ((rc != PMIX_SUCCESS) || (val == NULL) ||
+            (val->type != PMIX_STRING) || (val->data.string == NULL)) {
+            DKV_LOG_ERROR("PMIx_Get(PMIX_HOSTNAME) of rank %d failed: %s", r,
+                          PMIx_Error_string(rc));
+            status = DKV_ERR_BOOTSTRAP;
+        } else {
+            host[r] = strdup(val->data.string);
+            status  = (host[r] != NULL) ? DKV_OK : DKV_ERR_NO_MEMORY;
+        }
+        if (val != NULL) {
+            PMIX_VALUE_RELEASE(val);
+        }
+    }
+    for (r = 0; (r < boot->size) && (status == DKV_OK); r++) {
+        local[r] = 0;
+        for (q = 0; q < r; q++) {
+            local[r] += (strcmp(host[q], host[r]) == 0);
+        }
+    }
+    for (r = 0; r < boot->size; r++) {
+        free(host[r]);
+    }
+    free(host);
+    return status;
+}
+
+dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)
+{
+    dkv_status_t status = DKV_OK;
+    int         *local;
+    int          r;
 
     local = calloc((size_t)boot->size, sizeof(*local));
     if (local == NULL) {
         return DKV_ERR_NO_MEMORY;
     }
-    PMIX_PROC_CONSTRUCT(&proc);
     for (r = 0; r < boot->size; r++) {
-        PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)r);
-        val = NULL;
-        rc  = PMIx_Get(&proc, PMIX_LOCAL_RANK, NULL, 0, &val);
-        if ((rc != PMIX_SUCCESS) || (val == NULL) ||
-            (value_to_int(val, &local[r]) != 0)) {
-            DKV_LOG_ERROR("PMIx_Get(PMIX_LOCAL_RANK) of rank %d failed: %s",
-                          r, PMIx_Error_string(rc));
-            if (val != NULL) {
-                PMIX_VALUE_RELEASE(val);
-            }
-            free(local);
-            return DKV_ERR_BOOTSTRAP;
+        if (get_int(boot, r, PMIX_LOCAL_RANK, &local[r]) != 0) {
+            DKV_LOG_DEBUG("no PMIX_LOCAL_RANK for rank %d: using hostnames",
+                          r);
+            status = local_ranks_by_host(boot, local);
+            break;
         }
-        PMIX_VALUE_RELEASE(val);
+    }
+    if (status != DKV_OK) {
+        free(local);
+        return status;
     }
     *local_p = local;
     return DKV_OK;

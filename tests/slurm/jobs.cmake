@@ -3,20 +3,15 @@
 # examples/; here they run with 4 ranks on 2 nodes, with holders on both
 # nodes so that puts, gets and fences cross TCP.
 
-# Known bug (reported): under srun dkv_init fails with the default
-# DKV_HOLDERS=node on more than one node. src/boot_pmix.c reads
-# PMIX_LOCAL_RANK of every rank, and Slurm's PMIx server (22.05) gives it
-# only for ranks on the caller's node (NOT-FOUND for the others; Open MPI
-# gives it for all). With one rank per node, "all" is the same layout as
-# "node", so the srun writer/reader jobs use it until the fix.
-set(DKV_SLURM_HOLDERS_FIX "DKV_HOLDERS=all")
-
-# The two-rank hand-off, one rank per node.
+# The two-rank hand-off, one rank per node, with explicit holders and with
+# the default DKV_HOLDERS=node. Regression: Slurm's PMIx server (22.05)
+# gives PMIX_LOCAL_RANK only for ranks on the caller's node, so the default
+# once failed under srun on two nodes; dramkv now numbers ranks by hostname.
 dkv_slurm_job(NAME writer_reader TARGET writer_reader NP 2
-  ENV ${DKV_SLURM_HOLDERS_FIX} PASS "all data verified")
+  ENV DKV_HOLDERS=all PASS "all data verified")
 dkv_slurm_job(NAME writer_reader_holders_node TARGET writer_reader NP 2
-  PASS "all data verified"
-  SRUN_DISABLED "PMIX_LOCAL_RANK of remote ranks (see above)")
+  PASS "all data verified")
+dkv_slurm_job(NAME all_to_all_holders_node TARGET test_all_to_all NP 4)
 
 # Core API tests (tests/mpi), holders on both nodes.
 dkv_slurm_job(NAME sizes TARGET test_sizes NP 4 ENV DKV_HOLDERS=all)
