@@ -137,9 +137,13 @@ static dkv_status_t create_ep(dkv__peers_t *p, dkv__peer_kind_t kind,
     ustatus = ucp_ep_create(p->worker->ucp, &params, &p->eps[kind][rank]);
     free(addr);
     if (ustatus != UCS_OK) {
-        DKV_LOG_ERROR("ucp_ep_create to rank %d failed: %s", rank,
-                      ucs_status_string(ustatus));
+        DKV_LOG_WARN("ucp_ep_create to rank %d failed: %s", rank,
+                     ucs_status_string(ustatus));
         p->eps[kind][rank] = NULL;
+        if (dkv__status_from_ucs(ustatus) == DKV_ERR_PEER_LOST) {
+            p->dead[rank] = 1; /* e.g. its node refused the connection */
+            return DKV_ERR_PEER_LOST;
+        }
         return DKV_ERR_TRANSPORT;
     }
     return DKV_OK;
