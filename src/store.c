@@ -22,11 +22,12 @@
 #include <sys/mman.h>
 
 #define DKV__STORE_MIN_BUCKETS 1024
-#define DKV__STORE_VALUE_ALIGN 16
+#define DKV__STORE_VALUE_ALIGN 8
+#define DKV__STORE_LOAD        2 /* entries per bucket before growing */
 
-_Static_assert(sizeof(dkv__store_entry_t) == 40, "store entry header grew");
+_Static_assert(sizeof(dkv__store_entry_t) == 32, "store entry header grew");
 _Static_assert(alignof(max_align_t) >= DKV__STORE_VALUE_ALIGN,
-               "malloc must return 16-byte aligned blocks");
+               "malloc must return 8-byte aligned blocks");
 
 /* Offset of the value from the start of an entry with a @p key_len key. */
 static size_t value_offset(size_t key_len)
@@ -42,7 +43,7 @@ static size_t entry_charge(const dkv__store_entry_t *e)
     return (size_t)e->key_len + e->value_len;
 }
 
-static dkv__store_entry_t **bucket_of(dkv__store_t *s, uint64_t hash)
+static dkv__store_entry_t **bucket_of(dkv__store_t *s, uint32_t hash)
 {
     return &s->buckets[hash & (s->nbuckets - 1)];
 }
@@ -56,7 +57,7 @@ static dkv__store_entry_t **find_link(dkv__store_t *s, const char *key,
     dkv__store_entry_t *e;
 
     for (e = *link; e != NULL; link = &e->next, e = *link) {
-        if ((e->hash == hash) && (e->key_len == key_len) &&
+        if ((e->hash == (uint32_t)hash) && (e->key_len == key_len) &&
             (memcmp(e->key, key, key_len) == 0)) {
             break;
         }
@@ -208,7 +209,7 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     dkv_status_t status;
     size_t charge;
 
-    if (key_len > UINT32_MAX) {
+    if (key_len > UINT16_MAX) {
         return DKV_ERR_INVALID;
     }
     status = charge_check(s, key_len, value_len, &charge);
@@ -222,9 +223,9 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     if (e == NULL) {
         return DKV_ERR_NO_MEMORY;
     }
-    e->hash      = hash;
+    e->hash      = (uint32_t)hash;
     e->value_len = value_len;
-    e->key_len   = (uint32_t)key_len;
+    e->key_len   = (uint16_t)key_len;
     e->pins      = 0;
     e->published = 0;
     e->has_crc   = 0;
@@ -262,7 +263,7 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e)
     e->next = *link;
     *link   = e;
     s->count++;
-    if (s->count > s->nbuckets) {
+    if (s->count > DKV__STORE_LOAD * s->nbuckets) {
         grow(s);
     }
 }

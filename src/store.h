@@ -10,6 +10,10 @@
  * entry while its bytes are being sent; a replaced or removed entry is freed
  * when its last pin goes, so bytes in flight are never freed.
  *
+ * Memory: 32 bytes of header per entry, the value 8-byte aligned after the
+ * key, and the bucket array grown at two entries per bucket; about 50
+ * bytes per key beyond key and value, malloc's own included.
+ *
  * Accounting: an entry charges key_len + value_len bytes from reserve until
  * it is freed. A reserve that would exceed the limit fails with
  * DKV_ERR_NO_SPACE and changes nothing.
@@ -23,14 +27,14 @@
 #include "dramkv.h"
 
 typedef struct dkv__store_entry {
-    struct dkv__store_entry *next; /* hash chain */
-    uint64_t                 hash;
+    struct dkv__store_entry *next;      /* hash chain */
     size_t                   value_len;
-    uint32_t                 key_len;
+    uint32_t                 hash;      /* low 32 bits of the key's hash */
     uint32_t                 pins;      /* in-flight readers */
+    uint32_t                 crc;       /* value's CRC32C if has_crc */
+    uint16_t                 key_len;
     uint8_t                  published; /* 1 while in the table */
-    uint8_t                  has_crc;   /* crc below is the value's CRC32C */
-    uint32_t                 crc;
+    uint8_t                  has_crc;
     char                     key[];     /* key_len + 1 bytes, then value */
 } dkv__store_entry_t;
 
