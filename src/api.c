@@ -190,11 +190,17 @@ dkv_status_t dkv_failed_key(const dkv_ctx_t *ctx, size_t index,
 /* A request handed to the user and still theirs, in a live context. */
 static dkv_status_t check_request(const dkv_request_t *req)
 {
+    dkv_status_t status = dkv__ctx_check(&dkv__the_ctx);
+
+    /* The context first: after finalize the request pool is gone. */
+    if (status != DKV_OK) {
+        return status;
+    }
     if ((req == NULL) || (req->magic != DKV__REQ_MAGIC) ||
         !(req->flags & DKV__REQ_USER)) {
         return DKV_ERR_INVALID;
     }
-    return dkv__ctx_check(&dkv__the_ctx);
+    return DKV_OK;
 }
 
 dkv_status_t dkv_test(dkv_request_t *req, int *done_p)
@@ -204,10 +210,12 @@ dkv_status_t dkv_test(dkv_request_t *req, int *done_p)
     if ((status != DKV_OK) || (done_p == NULL)) {
         return (status != DKV_OK) ? status : DKV_ERR_INVALID;
     }
-    if (!(req->flags & DKV__REQ_COMPLETE)) {
+    if (!(req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED))) {
         dkv__client_progress(req->client);
     }
-    *done_p = (req->flags & DKV__REQ_COMPLETE) != 0;
+    /* Given up on (timeout, dead holder) counts as done: dkv_wait reports
+     * why without waiting. */
+    *done_p = (req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED)) != 0;
     return DKV_OK;
 }
 

@@ -245,11 +245,12 @@ static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
     }
     if ((status == DKV_OK) && (ctx->rank != 0)) {
         status = dkv__boot_get(ctx->boot, 0, DKV__PMIX_KEY_SECRET, &buf, &len);
-        if ((status == DKV_OK) && (len != sizeof(ctx->secret))) {
-            status = DKV_ERR_BOOTSTRAP;
-        }
         if (status == DKV_OK) {
-            memcpy(&ctx->secret, buf, sizeof(ctx->secret));
+            if (len == sizeof(ctx->secret)) {
+                memcpy(&ctx->secret, buf, sizeof(ctx->secret));
+            } else {
+                status = DKV_ERR_BOOTSTRAP;
+            }
             free(buf);
         }
     }
@@ -275,7 +276,8 @@ static dkv_status_t setup_barrier(dkv_ctx_t *ctx)
             members[n++] = r;
         }
     }
-    status = dkv__barrier_init(&ctx->client.barrier, members, n, ctx->rank);
+    status = dkv__barrier_init(&ctx->client.barrier, members, n, ctx->rank,
+                               ctx->size);
     free(members);
     return status;
 }
@@ -387,6 +389,16 @@ err_boot_stop:
     return status;
 }
 
+static uint64_t finalize_wait_ns(const dkv_ctx_t *ctx)
+{
+    uint64_t ms = ctx->cfg.FINALIZE_TIMEOUT_MS;
+
+    if (ms == 0) {
+        ms = 10ull * ctx->cfg.TIMEOUT_MS;
+    }
+    return ms * 1000000ull;
+}
+
 /* Dedicated holders, to whom a finishing rank says goodbye. */
 static dkv_status_t say_bye(dkv_ctx_t *ctx, uint64_t deadline)
 {
@@ -410,7 +422,10 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
         return status;
     }
     status   = dkv__client_quiet(&ctx->client);
-    deadline = dkv__deadline_ms(ctx->cfg.TIMEOUT_MS);
+    /* Ranks reach finalize at different times (load imbalance at the end of
+     * a job is common): a holder must keep serving until the last one is
+     * done, so this wait is longer than an ordinary call's. */
+    deadline = dkv__now_ns() + finalize_wait_ns(ctx);
     st       = say_bye(ctx, deadline);
     status   = (status == DKV_OK) ? st : status;
     st       = pmix_fence(ctx, 0, 1, deadline);

@@ -18,14 +18,18 @@
 #include "log.h"
 
 dkv_status_t dkv__barrier_init(dkv__barrier_t *b, const int *members,
-                               int nmembers, int my_rank)
+                               int nmembers, int my_rank, int size)
 {
     int i;
 
     memset(b, 0, sizeof(*b));
-    b->members = malloc((size_t)(nmembers > 0 ? nmembers : 1) *
-                        sizeof(int));
-    if (b->members == NULL) {
+    b->members  = malloc((size_t)(nmembers > 0 ? nmembers : 1) *
+                         sizeof(int));
+    b->bye_from = calloc((size_t)size, 1);
+    b->size     = size;
+    if ((b->members == NULL) || (b->bye_from == NULL)) {
+        free(b->members);
+        free(b->bye_from);
         return DKV_ERR_NO_MEMORY;
     }
     memcpy(b->members, members, (size_t)nmembers * sizeof(int));
@@ -43,7 +47,9 @@ dkv_status_t dkv__barrier_init(dkv__barrier_t *b, const int *members,
 void dkv__barrier_cleanup(dkv__barrier_t *b)
 {
     free(b->members);
-    b->members = NULL;
+    free(b->bye_from);
+    b->members  = NULL;
+    b->bye_from = NULL;
 }
 
 /* Send a keyless control message; *sreq_p is the UCX request or NULL. */
@@ -155,7 +161,7 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
                               int32_t *verdict_p, uint64_t deadline)
 {
     dkv__barrier_t      *b = &c->barrier;
-    dkv__wire_hdr_t      bufs[DKV__BARRIER_MAX_ROUNDS];
+    dkv__wire_hdr_t     *bufs; /* AM headers: valid until their sends end */
     void                *reqs[DKV__BARRIER_MAX_ROUNDS];
     sends_t              sends   = {c, reqs, 0};
     dkv__barrier_slot_t *slot;
@@ -169,6 +175,10 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
 
     if (b->me < 0) {
         return DKV_ERR_STATE;
+    }
+    bufs = malloc(DKV__BARRIER_MAX_ROUNDS * sizeof(*bufs));
+    if (bufs == NULL) {
+        return DKV_ERR_NO_MEMORY;
     }
     slot = &b->slot[b->epoch & 1];
     if (slot->epoch != b->epoch) {
@@ -214,7 +224,9 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
         DKV_OK) {
         DKV_LOG_WARN("fence: some round messages could not be sent");
         sends_abandon(c, &sends);
+        bufs = NULL; /* UCX may still read them: left allocated */
     }
+    free(bufs);
     b->epoch++;
     *verdict_p = verdict;
     return status;
@@ -241,15 +253,18 @@ dkv_status_t dkv__barrier_send_bye(dkv__client_t *c, const int *ranks,
     }
     sends.c    = c;
     sends.reqs = reqs;
-    sends.n    = 0;
-    for (i = 0; (i < nranks) && (status == DKV_OK); i++) {
-        status  = send_ctl(c, ranks[i], DKV__MSG_BYE, 0, DKV_OK, &bufs[i],
-                           &reqs[i]);
-        sends.n = (size_t)i + 1;
+    sends.n    = (size_t)nranks;
+    /* Every dedicated holder must hear from us, even if one is dead. */
+    for (i = 0; i < nranks; i++) {
+        dkv_status_t st = send_ctl(c, ranks[i], DKV__MSG_BYE, 0, DKV_OK,
+                                   &bufs[i], &reqs[i]);
+
+        status = (status == DKV_OK) ? st : status;
     }
     if (dkv__client_wait(c, sends_done, &sends, -1, deadline) != DKV_OK) {
         status = (status == DKV_OK) ? DKV_ERR_TIMEOUT : status;
         sends_abandon(c, &sends);
+        bufs = NULL; /* UCX may still read them: left allocated */
     }
     free(bufs);
     free(reqs);
@@ -257,20 +272,39 @@ dkv_status_t dkv__barrier_send_bye(dkv__client_t *c, const int *ranks,
 }
 
 typedef struct {
-    const dkv__barrier_t *b;
-    uint32_t              count;
+    dkv__client_t *c;
+    uint32_t       count;
+    uint64_t       sweeps; /* c->sweeps when members were last checked */
+    uint32_t       dead;   /* members found dead */
 } byes_t;
 
 static int byes_arrived(void *arg)
 {
-    byes_t *w = arg;
+    byes_t         *w = arg;
+    dkv__barrier_t *b = &w->c->barrier;
+    int             i;
 
-    return w->b->byes >= w->count;
+    if (w->sweeps != w->c->sweeps) { /* about every 100 ms */
+        w->sweeps = w->c->sweeps;
+        w->dead   = 0;
+        for (i = 0; i < b->nmembers; i++) {
+            int r = b->members[i];
+
+            w->dead += !b->bye_from[r] && dkv__peers_dead(&w->c->peers, r);
+        }
+    }
+    return b->byes + w->dead >= w->count;
 }
 
 dkv_status_t dkv__barrier_wait_byes(dkv__client_t *c, uint32_t count)
 {
-    byes_t w = {&c->barrier, count};
+    byes_t       w = {c, count, 0, 0};
+    dkv_status_t status;
 
-    return dkv__client_wait(c, byes_arrived, &w, -1, DKV__NO_DEADLINE);
+    status = dkv__client_wait(c, byes_arrived, &w, -1, DKV__NO_DEADLINE);
+    if ((status == DKV_OK) && (w.dead > 0)) {
+        DKV_LOG_WARN("serve: %u ranks died before saying goodbye", w.dead);
+        return DKV_ERR_PEER_LOST;
+    }
+    return status;
 }

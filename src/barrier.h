@@ -29,7 +29,9 @@ typedef struct dkv__barrier {
     int                 me;       /* my index in members, -1 if none */
     uint64_t            epoch;    /* next epoch to run */
     dkv__barrier_slot_t slot[2];  /* epoch & 1; a peer is at most one ahead */
-    uint32_t            byes;     /* BYE messages received (dedicated) */
+    uint32_t            byes;     /* ranks that said BYE (dedicated) */
+    uint8_t            *bye_from; /* [rank] said BYE */
+    int                 size;     /* ranks in the job */
     uint64_t            rejected; /* malformed barrier messages */
 } dkv__barrier_t;
 
@@ -44,7 +46,7 @@ struct dkv__client;
  * DKV_OK or DKV_ERR_NO_MEMORY.
  */
 dkv_status_t dkv__barrier_init(dkv__barrier_t *b, const int *members,
-                               int nmembers, int my_rank);
+                               int nmembers, int my_rank, int size);
 void dkv__barrier_cleanup(dkv__barrier_t *b);
 
 /*

@@ -22,6 +22,8 @@
 
 /* While waiting, look for dead holders this often. */
 #define DKV__SWEEP_NS (100ull * 1000000ull)
+/* ... and, while a send waits for room at its destination, this often. */
+#define DKV__QUEUED_POLL_NS (200ull * 1000ull)
 
 dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp)
 {
@@ -114,19 +116,23 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
     uint64_t idle_since = 0;
     uint64_t next_sweep = dkv__now_ns() + DKV__SWEEP_NS;
     uint64_t now, wake;
+    int      busy;
 
     for (;;) {
         if (done(arg)) {
             return DKV_OK;
         }
-        if (dkv__client_progress(c) > 0) {
-            idle_since = 0;
-            continue;
-        }
+        busy = dkv__client_progress(c) > 0;
         if (done(arg)) {
             return DKV_OK;
         }
         now = dkv__now_ns();
+        if (busy) {
+            idle_since = 0;
+            if ((now < deadline) && (now < next_sweep)) {
+                continue;
+            }
+        }
         if (now >= next_sweep) {
             reap_dead(c);
             next_sweep = now + DKV__SWEEP_NS;
@@ -138,15 +144,19 @@ dkv_status_t dkv__client_wait(dkv__client_t *c, int (*done)(void *),
         if (idle_since == 0) {
             idle_since = now;
         }
-        /* UCX wakes a sleeping worker for arrivals, not for a send that
-         * waits for room at its destination: while one is queued, poll. */
-        if ((now - idle_since < c->spin_ns) || (c->sends_queued > 0)) {
+        if (now - idle_since < c->spin_ns) {
             if (now - idle_since > c->pure_spin_ns) {
                 sched_yield(); /* oversubscribed ranks let others run */
             }
             continue;
         }
         wake = (next_sweep < deadline) ? next_sweep : deadline;
+        /* UCX wakes a sleeping worker for arrivals, not for a send that
+         * waits for room at its destination: while one is queued, look
+         * again soon. */
+        if ((c->sends_queued > 0) && (wake > now + DKV__QUEUED_POLL_NS)) {
+            wake = now + DKV__QUEUED_POLL_NS;
+        }
         (void)dkv__worker_sleep(&c->worker, extra_fd, wake);
         idle_since = 0;
     }
@@ -348,18 +358,10 @@ void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req)
         req->status = DKV_ERR_TIMEOUT;
     }
     dkv__client_untrack(c, req);
+    /* UCX requests still in flight keep their callbacks (they free their
+     * own handles; closing the worker ends them with UCS_ERR_CANCELED), and
+     * the slot is released only after them. */
     req->flags |= DKV__REQ_ABANDONED;
-    /* Hand the UCX requests back now (their callbacks still come, and the
-     * slot is kept until then), so that closing the worker finds none. */
-    if (req->send_req != NULL) {
-        ucp_request_cancel(c->worker.ucp, req->send_req);
-        ucp_request_free(req->send_req);
-        req->send_req = NULL;
-    }
-    if (req->recv_req != NULL) {
-        ucp_request_free(req->recv_req);
-        req->recv_req = NULL;
-    }
 }
 
 /* The waiter is done with @p req: free it now, or when UCX lets it go. */
@@ -409,6 +411,13 @@ dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req)
     req->flags |= DKV__REQ_WAITED;
     status = dkv__client_wait(c, req_complete, req, -1,
                               dkv__now_ns() + c->timeout_ns);
+    if ((status != DKV_OK) && (req->flags & DKV__REQ_RECVING)) {
+        /* The value is streaming into the caller's buffer: returning now
+         * would leave UCX writing into memory the caller owns again. The
+         * transfer ends (done or failed) once started; wait once more. */
+        status = dkv__client_wait(c, req_complete, req, -1,
+                                  dkv__now_ns() + c->timeout_ns);
+    }
     if (status != DKV_OK) {
         DKV_LOG_WARN("request to holder %d timed out after %llu ms",
                      req->holder,

@@ -37,7 +37,8 @@ enum {
     DKV__REQ_DATA_RNDV  = DKV_BIT(7), /* data is a rendezvous descriptor  */
     DKV__REQ_RECVING    = DKV_BIT(8), /* rendezvous receive in progress   */
     DKV__REQ_WRITE      = DKV_BIT(9), /* counted as outstanding write     */
-    DKV__REQ_VCRC       = DKV_BIT(10) /* reply carried the value's CRC    */
+    DKV__REQ_VCRC       = DKV_BIT(10),/* reply carried the value's CRC    */
+    DKV__REQ_RECVED     = DKV_BIT(11) /* rendezvous receive has ended     */
 };
 
 #define DKV__REQ_MAGIC 0x646b7672u

@@ -31,6 +31,9 @@ void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data)
 {
     struct dkv_request *req = user_data;
 
+    /* The handle goes back at once; the request slot records the rest. */
+    ucp_request_free(request);
+    req->send_req = NULL;
     req->client->sends_queued--;
     if (status != UCS_OK) {
         if (req->status == DKV_OK) {
@@ -49,10 +52,13 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
 {
     struct dkv_request *req = user_data;
 
+    ucp_request_free(request);
+    req->recv_req = NULL;
     if ((status != UCS_OK) && (req->status == DKV_OK)) {
         req->status = dkv__status_from_ucs(status);
     }
     req->flags &= ~DKV__REQ_RECVING;
+    req->flags |= DKV__REQ_RECVED;
     queue(req->client, req);
 }
 
@@ -177,7 +183,10 @@ static ucs_status_t on_barrier(void *arg, const void *header,
         return UCS_OK;
     }
     if (hdr.kind == DKV__MSG_BYE) {
-        b->byes++;
+        if ((hdr.sender < (uint32_t)b->size) && !b->bye_from[hdr.sender]) {
+            b->bye_from[hdr.sender] = 1;
+            b->byes++;
+        }
         return UCS_OK;
     }
     epoch = hdr.aux >> 8;
@@ -259,9 +268,7 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
 {
     void *dest = req->buf;
 
-    if (req->recv_req != NULL) { /* the rendezvous receive has finished */
-        ucp_request_free(req->recv_req);
-        req->recv_req = NULL;
+    if (req->flags & DKV__REQ_RECVED) { /* the rendezvous receive ended */
         return 1;
     }
     if ((req->status != DKV_OK) || (req->flags & DKV__REQ_ABANDONED)) {
@@ -319,10 +326,6 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
 {
     uint32_t both = DKV__REQ_SEND_DONE | DKV__REQ_REPLY_DONE;
 
-    if ((req->send_req != NULL) && (req->flags & DKV__REQ_SEND_DONE)) {
-        ucp_request_free(req->send_req);
-        req->send_req = NULL;
-    }
     if (((req->flags & both) != both) || (req->flags & DKV__REQ_COMPLETE) ||
         (req->flags & DKV__REQ_RECVING)) {
         return;

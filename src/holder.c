@@ -13,7 +13,6 @@
 #include "holder_int.h"
 
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -25,6 +24,7 @@
 #define DKV__OP_CHUNK    256u
 #define DKV__OP_LOWWATER 64u
 #define DKV__STOP_DRAIN_NS (2000ull * 1000000ull)
+#define DKV__REPLY_POLL_NS (200ull * 1000ull)
 
 int dkv__holder_refill(dkv__holder_t *h)
 {
@@ -129,36 +129,18 @@ static void serve(dkv__holder_t *h)
         if (idle_since == 0) {
             idle_since = now;
         }
-        /* A reply waiting for room at its client gets no wakeup: poll. */
-        if ((now - idle_since < h->cfg.spin_ns) ||
-            !dkv__list_empty(&h->replying)) {
-            if (now - idle_since > h->cfg.spin_ns) {
-                sched_yield();
-            }
+        if (now - idle_since < h->cfg.spin_ns) {
             continue;
         }
-        if (dkv__worker_sleep(&h->worker, h->ctl_fd, DKV__NO_DEADLINE) ==
-            DKV_OK) {
+        /* A reply waiting for room at its client gets no wakeup: while one
+         * is in flight, look again soon instead of sleeping for good. */
+        if (dkv__worker_sleep(&h->worker, h->ctl_fd,
+                              dkv__list_empty(&h->replying)
+                                  ? DKV__NO_DEADLINE
+                                  : now + DKV__REPLY_POLL_NS) == DKV_OK) {
             drain_fd(h->ctl_fd);
         }
         idle_since = 0;
-    }
-}
-
-/* Hand back UCX requests that will not finish (a dead or stopped peer), so
- * the worker can be closed; their callbacks may still run during close. */
-static void give_up(dkv__holder_t *h, dkv__list_t *list)
-{
-    dkv__list_t *l;
-
-    for (l = list->next; l != list; l = l->next) {
-        dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
-
-        if (op->ucx_req != NULL) {
-            ucp_request_cancel(h->worker.ucp, op->ucx_req);
-            ucp_request_free(op->ucx_req);
-            op->ucx_req = NULL;
-        }
     }
 }
 
@@ -174,9 +156,8 @@ static void drain(dkv__holder_t *h)
         }
     }
     if (h->busy > 0) {
+        /* Closing the worker ends them (UCS_ERR_CANCELED to callbacks). */
         DKV_LOG_WARN("stopping with %zu requests in flight", h->busy);
-        give_up(h, &h->inflight);
-        give_up(h, &h->replying);
     }
 }
 

@@ -133,7 +133,9 @@ static void reply_cb(void *request, ucs_status_t status, void *user_data)
     dkv__op_t     *op = user_data;
     dkv__holder_t *h  = op->holder;
 
-    op->state = DKV__OP_DONE;
+    ucp_request_free(request);
+    op->ucx_req = NULL;
+    op->state   = DKV__OP_DONE;
     dkv__list_push_tail(&h->ready, &op->link);
 }
 
@@ -143,6 +145,8 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
     dkv__op_t     *op = user_data;
     dkv__holder_t *h  = op->holder;
 
+    ucp_request_free(request);
+    op->ucx_req = NULL;
     if (status != UCS_OK) {
         op->status = dkv__status_from_ucs(status);
     }

@@ -32,8 +32,9 @@ dkv_status_t dkv__peers_init(dkv__peers_t *p, dkv__boot_t *boot,
     p->local  = calloc((size_t)size, 1);
     p->dead   = calloc((size_t)size, 1);
     p->pid    = calloc((size_t)size, sizeof(int32_t));
+    p->next_check = calloc((size_t)size, sizeof(uint64_t));
     if ((p->eps[0] == NULL) || (p->eps[1] == NULL) || (p->local == NULL) ||
-        (p->dead == NULL) || (p->pid == NULL)) {
+        (p->dead == NULL) || (p->pid == NULL) || (p->next_check == NULL)) {
         dkv__peers_close(p, 0);
         return DKV_ERR_NO_MEMORY;
     }
@@ -80,8 +81,9 @@ static int process_gone(int32_t pid)
 
 int dkv__peers_dead(dkv__peers_t *p, int rank)
 {
-    void  *buf;
-    size_t len;
+    uint64_t now;
+    void    *buf;
+    size_t   len;
 
     if (p->dead[rank] || !p->local[rank]) {
         return p->dead[rank];
@@ -99,6 +101,13 @@ int dkv__peers_dead(dkv__peers_t *p, int rank)
             return 0;
         }
     }
+    /* A /proc look at most every 50 ms per peer, however many requests
+     * wait on it. */
+    now = dkv__now_ns();
+    if (now < p->next_check[rank]) {
+        return 0;
+    }
+    p->next_check[rank] = now + 50000000ull;
     if (process_gone(p->pid[rank])) {
         DKV_LOG_WARN("rank %d (pid %d) on this node has exited", rank,
                      (int)p->pid[rank]);
@@ -225,6 +234,8 @@ out_free:
     free(p->local);
     free(p->dead);
     free(p->pid);
+    free(p->next_check);
+    p->next_check = NULL;
     p->eps[0] = p->eps[1] = NULL;
     p->local = p->dead = NULL;
     p->pid   = NULL;

@@ -37,6 +37,7 @@ typedef struct dkv__peers {
     uint8_t       *local;  /* [rank] on this node */
     uint8_t       *dead;   /* [rank] known dead (set by UCX error cb too) */
     int32_t       *pid;    /* [rank] pid of a local peer, 0 = not read */
+    uint64_t      *next_check; /* [rank] earliest next look at its pid */
 } dkv__peers_t;
 
 /* @p local_ranks: the ranks on this node (borrowed). */

@@ -23,8 +23,8 @@ dkv_status_t dkv__status_from_ucs(ucs_status_t status)
     case UCS_ERR_NO_MEMORY:
         return DKV_ERR_NO_MEMORY;
     case UCS_ERR_TIMED_OUT:
-    case UCS_ERR_ENDPOINT_TIMEOUT:
         return DKV_ERR_TIMEOUT;
+    case UCS_ERR_ENDPOINT_TIMEOUT: /* the transport gave the peer up */
     case UCS_ERR_CONNECTION_RESET:
     case UCS_ERR_UNREACHABLE:
     case UCS_ERR_REJECTED:

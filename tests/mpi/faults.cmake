@@ -5,7 +5,7 @@ foreach(mode kill stop)
   dkv_mpi_test(NAME ${name} SOURCE test_holder_death.c NP 4 ARGS ${mode}
     TIMEOUT 90 SURVIVE ENV "DKV_HOLDERS=ranks:1,3")
   set_tests_properties(mpi.${name} PROPERTIES
-    ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_HOLDERS=ranks:1,3"
+    ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=ranks:1,3"
     PASS_REGULAR_EXPRESSION "PASS rank [023].*PASS rank [023].*PASS rank [023]"
     FAIL_REGULAR_EXPRESSION "FAIL rank")
 endforeach()

@@ -83,6 +83,20 @@ static void drop(dkv_ctx_t *ctx)
     T_OK(dkv_quiet(ctx)); /* nothing left; the list is cleared */
     T_CHECK(dkv_failed_count(ctx) == 0);
     printf("dropped acks reported for %d keys\n", NKEYS - 5);
+    {
+        /* Regression: a request given up on by quiet is "done" for
+         * dkv_test, and dkv_wait then says why at once. */
+        dkv_request_t *req;
+        int            done = 0;
+
+        T_OK(dkv_put_nb(ctx, "nb-dropped", "x", 1, &req));
+        T_STATUS(DKV_ERR_TIMEOUT, dkv_quiet(ctx));
+        T_OK(dkv_test(req, &done));
+        T_CHECK(done == 1);
+        t0 = t_now();
+        T_STATUS(DKV_ERR_TIMEOUT, dkv_wait(req));
+        T_CHECK(t_now() - t0 < 0.5);
+    }
 }
 
 static void delay(dkv_ctx_t *ctx)
