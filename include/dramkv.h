@@ -182,7 +182,10 @@ DKV_API int dkv_is_dedicated(const dkv_ctx_t *ctx);
  * @param [in] size   Bytes, up to the holder's limit.
  *
  * @return DKV_OK, DKV_ERR_INVALID, DKV_ERR_STATE (before init or after
- *         finalize), DKV_ERR_NO_MEMORY, DKV_ERR_TRANSPORT, DKV_ERR_TIMEOUT.
+ *         finalize), DKV_ERR_NO_MEMORY, DKV_ERR_TRANSPORT, DKV_ERR_PEER_LOST,
+ *         DKV_ERR_TIMEOUT. After DKV_ERR_TIMEOUT the holder never took the
+ *         value, but the transport may still read @p value later: keep it
+ *         unchanged until dkv_finalize().
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key,
