@@ -84,9 +84,20 @@ static void unpublished_unlink(dkv__store_t *s, dkv__store_entry_t *e)
     e->next = NULL;
 }
 
+#define DKV__STORE_HUGE_BYTES (4ull << 20)
+#define DKV__STORE_SPARE_MAX   (256ull << 20)
+
 static void entry_free(dkv__store_t *s, dkv__store_entry_t *e)
 {
+    size_t bytes = value_offset(e->key_len) + e->value_len;
+
     s->used -= entry_charge(e);
+    if ((bytes >= DKV__STORE_HUGE_BYTES) && (bytes <= DKV__STORE_SPARE_MAX)) {
+        free(s->spare); /* keep the newest */
+        s->spare       = e;
+        s->spare_bytes = bytes;
+        return;
+    }
     free(e);
 }
 
@@ -161,6 +172,7 @@ void dkv__store_cleanup(dkv__store_t *s)
     }
     free_chain(s, s->unpublished);
     free(s->buckets);
+    free(s->spare);
     memset(s, 0, sizeof(*s));
 }
 
@@ -184,15 +196,21 @@ static dkv_status_t charge_check(const dkv__store_t *s, size_t key_len,
  * faults are on the put path: give them 2 MiB-aligned memory and ask for
  * transparent huge pages (512x fewer faults). Either way free() releases it.
  */
-#define DKV__STORE_HUGE_BYTES (4ull << 20)
 #define DKV__STORE_HUGE_ALIGN (2ull << 20)
 
-static void *entry_alloc(size_t bytes)
+static void *entry_alloc(dkv__store_t *s, size_t bytes)
 {
     void *p;
 
     if (bytes < DKV__STORE_HUGE_BYTES) {
         return malloc(bytes);
+    }
+    if ((s->spare != NULL) && (s->spare_bytes >= bytes) &&
+        (s->spare_bytes / 2 <= bytes)) {
+        p              = s->spare;
+        s->spare       = NULL;
+        s->spare_bytes = 0;
+        return p;
     }
     if (posix_memalign(&p, DKV__STORE_HUGE_ALIGN, bytes) != 0) {
         return NULL;
@@ -219,7 +237,7 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     if (value_len > SIZE_MAX - value_offset(key_len)) {
         return DKV_ERR_NO_MEMORY;
     }
-    e = entry_alloc(value_offset(key_len) + value_len);
+    e = entry_alloc(s, value_offset(key_len) + value_len);
     if (e == NULL) {
         return DKV_ERR_NO_MEMORY;
     }

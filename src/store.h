@@ -47,6 +47,12 @@ typedef struct dkv__store {
     /* Live entries outside the table (reserved, or replaced/removed but
      * pinned), chained by next, so that cleanup can free them too. */
     dkv__store_entry_t  *unpublished;
+    /* One freed large block kept for the next large value of about its
+     * size (checkpoints overwrite the same keys with the same sizes): its
+     * pages are already mapped, so the next zero-copy receive into it
+     * takes no page faults. Not charged against the limit. */
+    void                *spare;
+    size_t               spare_bytes;
 } dkv__store_t;
 
 dkv_status_t dkv__store_init(dkv__store_t *s, size_t limit);
