@@ -23,12 +23,12 @@ san_build "$tsan" "-fsanitize=thread"
 status=0
 cd "$asan"
 echo "== ASan+UBSan: unit and MPI tests (leak checks on)"
-ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$sup \
+ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$sup \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -L "unit|mpi" -LE mpilib -E "huge_value|holder_death_stop" \
     --output-on-failure --timeout 300 || status=1
 echo "== ASan+UBSan: MPI-linked tests (leak checks off)"
-ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -L mpilib --output-on-failure --timeout 300 || status=1
 cd "$tsan"
 echo "== TSan: the holder thread under load"

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -234,7 +235,8 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     if (status != DKV_OK) {
         return status;
     }
-    if (value_len > SIZE_MAX - value_offset(key_len)) {
+    /* No allocator hands out more than PTRDIFF_MAX bytes; do not ask. */
+    if (value_len > (size_t)PTRDIFF_MAX - value_offset(key_len)) {
         return DKV_ERR_NO_MEMORY;
     }
     e = entry_alloc(s, value_offset(key_len) + value_len);
