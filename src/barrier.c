@@ -190,7 +190,8 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
         uint64_t grace = dkv__now_ns() + DKV__BARRIER_GRACE_NS;
 
         memset(&a, 0, sizeof(a));
-        a.c    = c;
+        a.c      = c;
+        a.sweeps = c->sweeps; /* first liveness look after ~100 ms */
         a.slot = slot;
         a.bit  = 1u << round;
         a.from = b->members[(b->me - dist % p + p) % p];
