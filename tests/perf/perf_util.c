@@ -56,6 +56,7 @@ int perf_count_timed(int max, double t_one, const perf_opts_t *o, MPI_Comm comm)
 
     if ((t_one > 0) && (budget / t_one < n)) {
         n = (budget / t_one < 5) ? 5 : (int)(budget / t_one);
+        n = (n > max) ? max : n;
     }
     if (comm != MPI_COMM_NULL) {
         MPI_Bcast(&n, 1, MPI_INT, 0, comm);

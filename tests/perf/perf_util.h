@@ -42,8 +42,8 @@ int perf_reps(size_t size, const perf_opts_t *o);
 /* How often to repeat a loop whose warm-up iteration took @p t_one
  * seconds: @p max, fewer when that would take longer than the budget
  * (0.25 s, 0.05 s with --quick) - slow configurations stay fast - but at
- * least 5. With @p comm not MPI_COMM_NULL, every rank of it calls this and
- * gets rank 0's choice. */
+ * least 5 (or @p max if smaller). With @p comm not MPI_COMM_NULL, every rank of
+ * it calls this and gets rank 0's choice. */
 int perf_count_timed(int max, double t_one, const perf_opts_t *o,
                      MPI_Comm comm);
 

@@ -50,6 +50,7 @@ CONFIG_NOTE = {
 MPI_NAME = {"mpi-rdma": "ob1 + osc rdma", "mpi-pt2pt": "ob1 + osc pt2pt",
             "mpi-ucx": "pml ucx + osc ucx"}
 MPI_TAGS = list(MPI_NAME)
+MPI_PML = {"mpi-rdma": "ob1", "mpi-pt2pt": "ob1", "mpi-ucx": "ucx"}
 # The sweep of perf_util.c: 8 B, x8 to 256 KiB, then x4 to 64 MiB.
 SIZES = [8 * 8 ** i for i in range(6)] + [1048576 * 4 ** i for i in range(4)]
 
@@ -129,8 +130,8 @@ def sections():
     """(title, unit, higher_is_better, dramkv metric, sizes, peers)"""
     ucx_rtt = [("UCX AM round trip", "ucx", "ucx_am_rtt_us", 1.0)]
     ranks = [2, 4, 8]
-    barrier = [("MPI_Barrier (pml %s, job of osc %s)" % (
-                MPI_NAME[t].split()[0], t[4:]), t,
+    barrier = [("MPI_Barrier (pml %s, job of osc %s)" % (MPI_PML[t], t[4:]),
+                t,
                 "mpi_barrier_us", 1.0) for t in MPI_TAGS]
     return [
         ("put + quiet latency", "us", False, "put_quiet_latency_us", SIZES,
@@ -229,8 +230,8 @@ def targets(d, conf):
         g(conf, "redis", "redis_set_p16_Mops", 64), ">=", 5)
     for n in (2, 4, 8):
         f = g(conf, "dkv", "fence_us", n)
-        pv, plab = d.best(conf, [("pml " + MPI_NAME[t].split()[0], t,
-                                  "mpi_barrier_us", 1) for t in MPI_TAGS],
+        pv, plab = d.best(conf, [("pml " + MPI_PML[t], t, "mpi_barrier_us",
+                                  1) for t in MPI_TAGS],
                           n, False)
         add("fence at %d ranks (us) vs MPI_Barrier" % n, f,
             "MPI_Barrier (%s)" % plab if plab else "MPI_Barrier", pv, "<=",

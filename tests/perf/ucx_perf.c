@@ -211,6 +211,9 @@ static void sweep(int sender, const char *buf, const perf_opts_t *o,
         reps = o->quick ? 3 : (size >= (16u << 20)) ? 5 : 9;
         for (i = 0; i < reps; i++) {
             t[i] = stream(sender, buf, size, n, perf_window(size));
+            if (i == 0) { /* the first one also sizes the loop */
+                reps = perf_count_timed(reps, t[0], o, pair);
+            }
         }
         if (sender) {
             perf_emit("ucx_am_bw_GBps", size,
@@ -221,6 +224,9 @@ static void sweep(int sender, const char *buf, const perf_opts_t *o,
         reps = o->quick ? 3 : 11;
         for (i = 0; i < reps; i++) {
             t[i] = rate(sender, buf, size, 10000);
+            if (i == 0) { /* the first one also sizes the loop */
+                reps = perf_count_timed(reps, t[0], o, pair);
+            }
         }
         if (sender) {
             perf_emit("ucx_am_rate_Mops", size,
