@@ -8,18 +8,11 @@ DKV_PACKAGES=(build-essential cmake pkg-config libucx-dev ucx-utils
     libopenmpi-dev openmpi-bin libpmix-dev libcmocka-dev libxxhash-dev
     clang-14 libclang-rt-14-dev)
 
+# shellcheck source=scripts/apt_install.sh
+source "$DKV_TOP/scripts/apt_install.sh"
+
 dkv_install_deps() {
-    local missing=() p sudo=""
-    for p in "${DKV_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-            missing+=("$p")
-    done
-    [ ${#missing[@]} -gt 0 ] || return 0
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    echo "== installing: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null
+    dkv_apt_install "${DKV_PACKAGES[@]}"
 }
 
 dkv_build() {

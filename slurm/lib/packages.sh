@@ -9,17 +9,9 @@
 
 DKV_SLURM_PACKAGES=(slurm-wlm munge libpmix-dev iproute2 util-linux)
 
-dkv_install_packages() {
-    local missing=() p sudo=""
+# shellcheck source=scripts/apt_install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/apt_install.sh"
 
-    for p in "${DKV_SLURM_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-            missing+=("$p")
-    done
-    [ ${#missing[@]} -gt 0 ] || return 0
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    say "installing: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null
+dkv_install_packages() {
+    dkv_apt_install "${DKV_SLURM_PACKAGES[@]}"
 }
