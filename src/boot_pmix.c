@@ -30,64 +30,6 @@ struct dkv__boot {
     atomic_int       fence_status;
 };
 
-dkv_status_t dkv__boot_start(dkv__boot_t **boot_p, int *rank_p, int *size_p)
-{
-    dkv__boot_t  *boot;
-    pmix_proc_t   wild;
-    pmix_value_t *val = NULL;
-    pmix_status_t rc;
-
-    boot = calloc(1, sizeof(*boot));
-    if (boot == NULL) {
-        return DKV_ERR_NO_MEMORY;
-    }
-    boot->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (boot->wake_fd < 0) {
-        free(boot);
-        return DKV_ERR_NO_MEMORY;
-    }
-    rc = PMIx_Init(&boot->me, NULL, 0);
-    if (rc != PMIX_SUCCESS) {
-        DKV_LOG_ERROR("PMIx_Init failed: %s (start the job with mpirun or "
-                      "srun --mpi=pmix)", PMIx_Error_string(rc));
-        goto err_close_fd;
-    }
-    PMIX_PROC_CONSTRUCT(&wild);
-    PMIX_LOAD_PROCID(&wild, boot->me.nspace, PMIX_RANK_WILDCARD);
-    rc = PMIx_Get(&wild, PMIX_JOB_SIZE, NULL, 0, &val);
-    if ((rc != PMIX_SUCCESS) || (val == NULL) ||
-        (val->type != PMIX_UINT32)) {
-        DKV_LOG_ERROR("PMIx_Get(PMIX_JOB_SIZE) failed: %s",
-                      PMIx_Error_string(rc));
-        if (val != NULL) {
-            PMIX_VALUE_RELEASE(val);
-        }
-        PMIx_Finalize(NULL, 0);
-        goto err_close_fd;
-    }
-    boot->size = (int)val->data.uint32;
-    PMIX_VALUE_RELEASE(val);
-    *rank_p = (int)boot->me.rank;
-    *size_p = boot->size;
-    *boot_p = boot;
-    return DKV_OK;
-
-err_close_fd:
-    close(boot->wake_fd);
-    free(boot);
-    return DKV_ERR_BOOTSTRAP;
-}
-
-void dkv__boot_stop(dkv__boot_t *boot)
-{
-    if (boot == NULL) {
-        return;
-    }
-    PMIx_Finalize(NULL, 0);
-    close(boot->wake_fd);
-    free(boot);
-}
-
 static int value_to_int(const pmix_value_t *val, int *out)
 {
     switch (val->type) {
@@ -109,7 +51,8 @@ static int value_to_int(const pmix_value_t *val, int *out)
 }
 
 /* One value of @p rank as an int; -1 if PMIx does not have it. */
-static int get_int(dkv__boot_t *boot, int rank, const char *key, int *out)
+static int get_int(dkv__boot_t *boot, pmix_rank_t rank, const char *key,
+                   int *out)
 {
     pmix_proc_t   proc;
     pmix_value_t *val = NULL;
@@ -117,7 +60,7 @@ static int get_int(dkv__boot_t *boot, int rank, const char *key, int *out)
     int           bad;
 
     PMIX_PROC_CONSTRUCT(&proc);
-    PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)rank);
+    PMIX_LOAD_PROCID(&proc, boot->me.nspace, rank);
     rc = PMIx_Get(&proc, key, NULL, 0, &val);
     if ((rc != PMIX_SUCCESS) || (val == NULL)) {
         return -1;
@@ -126,6 +69,56 @@ static int get_int(dkv__boot_t *boot, int rank, const char *key, int *out)
     PMIX_VALUE_RELEASE(val);
     return bad;
 }
+
+dkv_status_t dkv__boot_start(dkv__boot_t **boot_p, int *rank_p, int *size_p)
+{
+    dkv__boot_t  *boot;
+    pmix_status_t rc;
+
+    boot = calloc(1, sizeof(*boot));
+    if (boot == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    boot->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (boot->wake_fd < 0) {
+        free(boot);
+        return DKV_ERR_NO_MEMORY;
+    }
+    rc = PMIx_Init(&boot->me, NULL, 0);
+    if (rc != PMIX_SUCCESS) {
+        DKV_LOG_ERROR("PMIx_Init failed: %s (start the job with mpirun or "
+                      "srun --mpi=pmix)", PMIx_Error_string(rc));
+        goto err_close_fd;
+    }
+    if ((get_int(boot, PMIX_RANK_WILDCARD, PMIX_JOB_SIZE, &boot->size) !=
+         0) ||
+        (boot->size < 1)) {
+        DKV_LOG_ERROR("PMIx has no job size (PMIX_JOB_SIZE)");
+        PMIx_Finalize(NULL, 0);
+        goto err_close_fd;
+    }
+    *rank_p = (int)boot->me.rank;
+    *size_p = boot->size;
+    *boot_p = boot;
+    return DKV_OK;
+
+err_close_fd:
+    close(boot->wake_fd);
+    free(boot);
+    return DKV_ERR_BOOTSTRAP;
+}
+
+void dkv__boot_stop(dkv__boot_t *boot)
+{
+    if (boot == NULL) {
+        return;
+    }
+    PMIx_Finalize(NULL, 0);
+    close(boot->wake_fd);
+    free(boot);
+}
+
+
 
 /*
  * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
@@ -187,7 +180,7 @@ dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)
         return DKV_ERR_NO_MEMORY;
     }
     for (r = 0; r < boot->size; r++) {
-        if (get_int(boot, r, PMIX_LOCAL_RANK, &local[r]) != 0) {
+        if (get_int(boot, (pmix_rank_t)r, PMIX_LOCAL_RANK, &local[r]) != 0) {
             DKV_LOG_DEBUG("no PMIX_LOCAL_RANK for rank %d: using hostnames",
                           r);
             status = local_ranks_by_host(boot, local);
