@@ -35,6 +35,13 @@ static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *key,
     return (*key_len_p == 0) ? DKV_ERR_INVALID : DKV_OK;
 }
 
+/* A value no put may send: missing bytes, or larger than the wire allows
+ * (rejected before anything is read from the buffer). */
+static int bad_value(const void *value, size_t size)
+{
+    return ((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX);
+}
+
 dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
                      size_t size)
 {
@@ -44,7 +51,7 @@ dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
     if (status != DKV_OK) {
         return status;
     }
-    if (((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX)) {
+    if (bad_value(value, size)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put(&ctx->client, key, key_len, value, size);
@@ -59,8 +66,7 @@ dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
     if (status != DKV_OK) {
         return status;
     }
-    if (((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX) ||
-        (req_p == NULL)) {
+    if (bad_value(value, size) || (req_p == NULL)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put_start(&ctx->client, key, key_len, value, size, 1,
