@@ -69,7 +69,9 @@ extern "C" {
     X(DKV_ERR_PROTOCOL, -10, "malformed or unexpected message")               \
     X(DKV_ERR_TRANSPORT, -11, "transport (UCX) error")                        \
     X(DKV_ERR_BOOTSTRAP, -12, "bootstrap (PMIx) error")                       \
-    X(DKV_ERR_CORRUPT, -13, "data failed its integrity check")
+    X(DKV_ERR_CORRUPT, -13, "data failed its integrity check")              \
+    X(DKV_ERR_REPLICAS, -14, "fewer live holders than DKV_REPLICAS copies")  \
+    X(DKV_ERR_IO, -15, "file system error")
 
 typedef enum {
 #define DKV_X_ENUM(name, value, text) name = value,
@@ -98,7 +100,8 @@ enum {
     DKV_INIT_PARAM_FIELD_TIMEOUT_MS = DKV_BIT(0),
     DKV_INIT_PARAM_FIELD_HOLDERS    = DKV_BIT(1),
     DKV_INIT_PARAM_FIELD_HOLD_BYTES = DKV_BIT(2),
-    DKV_INIT_PARAM_FIELD_DEDICATED  = DKV_BIT(3)
+    DKV_INIT_PARAM_FIELD_DEDICATED  = DKV_BIT(3),
+    DKV_INIT_PARAM_FIELD_REPLICAS   = DKV_BIT(4)
 };
 
 /**
@@ -120,6 +123,10 @@ typedef struct dkv_init_params {
     /** Non-zero: holders only serve (call dkv_serve()) and take no part in
      *  fences (DKV_DEDICATED, 0). Must be the same on every rank. */
     int dedicated;
+    /** Copies of every key, each on a different holder, on different nodes
+     *  whenever the job has enough (DKV_REPLICAS, 1). 1..8. Must be the same
+     *  on every rank. */
+    unsigned replicas;
 } dkv_init_params_t;
 
 /**
@@ -169,7 +176,8 @@ DKV_API int dkv_is_dedicated(const dkv_ctx_t *ctx);
 /* ------------------------------------------------------------------ */
 
 /**
- * Store @p size bytes under @p key on the key's holder.
+ * Store @p size bytes under @p key on the key's holder (on each of its
+ * DKV_REPLICAS holders; the write is acknowledged when every copy is stored).
  *
  * Returns when @p value may be reused. The write is then outstanding until
  * its holder acknowledges it; its errors (holder full, holder lost, timeout)
@@ -183,7 +191,8 @@ DKV_API int dkv_is_dedicated(const dkv_ctx_t *ctx);
  *
  * @return DKV_OK, DKV_ERR_INVALID, DKV_ERR_STATE (before init or after
  *         finalize), DKV_ERR_NO_MEMORY, DKV_ERR_TRANSPORT, DKV_ERR_PEER_LOST,
- *         DKV_ERR_TIMEOUT. After DKV_ERR_TIMEOUT the holder never took the
+ *         DKV_ERR_TIMEOUT, DKV_ERR_REPLICAS (fewer live holders than
+ *         DKV_REPLICAS: nothing is sent). After DKV_ERR_TIMEOUT the holder never took the
  *         value, but the transport may still read @p value later: keep it
  *         unchanged until dkv_finalize().
  * @context Owner thread of @p ctx.
@@ -192,7 +201,8 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key,
                                    const void *value, size_t size);
 
 /**
- * Read the value of @p key into @p buf.
+ * Read the value of @p key into @p buf. With DKV_REPLICAS > 1 a get whose
+ * holder is lost is retried on the key's next copy.
  *
  * @param [in]  key       Borrowed.
  * @param [out] buf       Borrowed; may be NULL when @p buf_size is 0.
@@ -221,7 +231,8 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key
                                          void **value_p, size_t *size_p);
 
 /**
- * Remove @p key. Like a put, the delete is outstanding until acknowledged;
+ * Remove @p key (every live copy). Like a put, the delete is outstanding
+ * until acknowledged;
  * dkv_quiet() reports its result. Deleting a missing key is not an error.
  *
  * @param [in] key  Borrowed.
@@ -317,6 +328,123 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_test(dkv_request_t *req, int *done_p);
  * buffers are no longer touched.
  */
 DKV_API dkv_status_t dkv_wait(dkv_request_t *req);
+
+/* ------------------------------------------------------------------ */
+/* Listing                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Called once per listed key. @p key (borrowed, NUL-terminated) and @p size
+ * (the value's bytes) are valid during the call. Return 0 to go on, non-zero
+ * to stop the listing. The callback may call dramkv (e.g. dkv_get()).
+ */
+typedef int (*dkv_list_cb_t)(const char *key, size_t size, void *arg);
+
+/**
+ * Visit every stored key that starts with @p prefix, across all holders,
+ * each key once (replicas included), in ascending byte order of the keys.
+ * What is visible is what a dkv_get() issued now would see. Not collective.
+ *
+ * @param [in] prefix  Borrowed; NULL or "" lists every key.
+ * @param [in] cb      Called from within dkv_list(), on the caller's thread,
+ *                     after every holder has answered.
+ * @return DKV_OK, DKV_ERR_INVALID, DKV_ERR_STATE, DKV_ERR_NO_MEMORY,
+ *         DKV_ERR_PEER_LOST (a holder is lost and DKV_REPLICAS copies can
+ *         no longer cover it: keys may be missing; the rest are visited),
+ *         DKV_ERR_TIMEOUT.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_list(dkv_ctx_t *ctx, const char *prefix,
+                                    dkv_list_cb_t cb, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Checkpoint staging: drain to files, load back                       */
+/* ------------------------------------------------------------------ */
+
+/** Progress of the current drain, summed over every holder. */
+typedef struct dkv_drain_progress {
+    uint64_t bytes_written; /**< record bytes on disk so far */
+    uint64_t bytes_total;   /**< record bytes the drain will write */
+    uint64_t keys_written;
+    uint64_t keys_total;
+    int      done;          /**< 1 once the drain has ended (see status) */
+} dkv_drain_progress_t;
+
+/**
+ * Collective over all non-dedicated ranks. Start writing the job's keys to
+ * files under @p dir, in the background.
+ *
+ * The call is a dkv_fence() first: every write acknowledged before it is in
+ * the drain and no write made after it (on any rank) leaks in: each holder
+ * snapshots what it holds before any rank returns. Holders then write their
+ * snapshot from a thread of their own while they keep serving and the
+ * application computes. Each holder writes one file (temporary name, fsync,
+ * rename); the drain is complete - and replaces an earlier drain in @p dir -
+ * only when a manifest naming every file, with its size and record count,
+ * is renamed into place. Every record carries a CRC32C. With DKV_REPLICAS > 1
+ * each key is written once.
+ *
+ * @param [in] dir  Borrowed; an existing directory, the same path on every
+ *                  rank (a shared file system for loads from other nodes).
+ * @return the same on every rank: DKV_OK (started), DKV_ERR_INVALID,
+ *         DKV_ERR_IO (dir missing or not writable), DKV_ERR_STATE (a drain
+ *         is still running on some holder), or the fence's error.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_drain_start(dkv_ctx_t *ctx, const char *dir);
+
+/**
+ * Report the progress of the drain this rank last started, without waiting
+ * for it. Any rank may call it. When every holder has finished, the first
+ * call that sees it writes the manifest (so the drain is complete from then
+ * on).
+ *
+ * @param [out] progress_p  Borrowed, may be NULL.
+ * @return DKV_OK (running or complete: see progress_p->done), the drain's
+ *         error once it failed (DKV_ERR_IO, DKV_ERR_PEER_LOST, ...),
+ *         DKV_ERR_STATE (no drain started).
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_drain_test(dkv_ctx_t *ctx,
+                                          dkv_drain_progress_t *progress_p);
+
+/**
+ * Wait for the drain this rank last started to end and commit it (as
+ * dkv_drain_test()). Not collective. Returns DKV_ERR_TIMEOUT if no holder
+ * makes progress for DKV_TIMEOUT_MS. dkv_finalize() waits for a running
+ * drain the same way.
+ *
+ * @param [out] progress_p  Borrowed, may be NULL.
+ * @return DKV_OK (complete: the manifest is on disk) or the drain's error.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,
+                                          dkv_drain_progress_t *progress_p);
+
+/**
+ * Collective over all non-dedicated ranks. Read the complete drain in
+ * @p dir back into this job's holders; the job may have a different number
+ * of ranks, holders and replicas than the one that drained. Every file is
+ * checked (present, size, record count, every record's CRC32C) before any
+ * key is stored, so a bad drain loads nothing. Keys already stored with the
+ * same names are overwritten. Ends with a fence: afterwards every loaded key
+ * is visible to every rank.
+ *
+ * @param [in] dir  Borrowed.
+ * @return the same on every rank: DKV_OK, DKV_ERR_NOT_FOUND (no manifest or
+ *         a file it names is missing), DKV_ERR_CORRUPT (a truncated or
+ *         damaged file or manifest), DKV_ERR_IO, DKV_ERR_NO_SPACE, or the
+ *         fence's error. On error dkv_error_detail() names the file.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_load(dkv_ctx_t *ctx, const char *dir);
+
+/**
+ * A one-line description of why this rank's last failed dkv_drain_*() or
+ * dkv_load() failed (which file, what was wrong), or "" if none. Valid
+ * until the next such call. Never NULL.
+ */
+DKV_API const char *dkv_error_detail(const dkv_ctx_t *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Dedicated holders                                                   */
