@@ -386,9 +386,13 @@ typedef struct dkv_drain_progress {
  *
  * @param [in] dir  Borrowed; an existing directory, the same path on every
  *                  rank (a shared file system for loads from other nodes).
+ * If this rank's previous drain has not ended yet, it is waited for (and
+ * committed) first, as by dkv_drain_wait().
+ *
  * @return the same on every rank: DKV_OK (started), DKV_ERR_INVALID,
- *         DKV_ERR_IO (dir missing or not writable), DKV_ERR_STATE (a drain
- *         is still running on some holder), or the fence's error.
+ *         DKV_ERR_IO (dir missing or not writable), DKV_ERR_STATE (an earlier
+ *         drain still running on some holder, or called on a dedicated
+ *         holder), or the fence's error.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_drain_start(dkv_ctx_t *ctx, const char *dir);

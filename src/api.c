@@ -104,9 +104,8 @@ dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
 dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
                      size_t buf_size, size_t *size_p)
 {
-    size_t              key_len;
-    struct dkv_request *req;
-    dkv_status_t        status = check_call(ctx, key, &key_len);
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -114,20 +113,15 @@ dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
     if ((buf == NULL) && (buf_size > 0)) {
         return DKV_ERR_INVALID;
     }
-    status = dkv__client_get_start(&ctx->client, key, key_len, buf, buf_size,
-                                   size_p, NULL, 0, &req);
-    if (status != DKV_OK) {
-        return status;
-    }
-    return dkv__client_finish(&ctx->client, req);
+    return dkv__client_get(&ctx->client, key, key_len, buf, buf_size, size_p,
+                           NULL, -1);
 }
 
 dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
                            size_t *size_p)
 {
-    size_t              key_len;
-    struct dkv_request *req;
-    dkv_status_t        status = check_call(ctx, key, &key_len);
+    size_t       key_len;
+    dkv_status_t status = check_call(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -135,12 +129,8 @@ dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
     if (value_p == NULL) {
         return DKV_ERR_INVALID;
     }
-    status = dkv__client_get_start(&ctx->client, key, key_len, NULL, 0,
-                                   size_p, value_p, 0, &req);
-    if (status != DKV_OK) {
-        return status;
-    }
-    return dkv__client_finish(&ctx->client, req);
+    return dkv__client_get(&ctx->client, key, key_len, NULL, 0, size_p,
+                           value_p, -1);
 }
 
 dkv_status_t dkv_quiet(dkv_ctx_t *ctx)
@@ -209,6 +199,18 @@ static dkv_status_t check_request(const dkv_request_t *req)
     return DKV_OK;
 }
 
+/* Every copy of the request has completed or been given up on (timeout,
+ * dead holder): dkv_wait then reports why without waiting. */
+static int req_done(const dkv_request_t *req)
+{
+    for (; req != NULL; req = req->sibling) {
+        if (!(req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 dkv_status_t dkv_test(dkv_request_t *req, int *done_p)
 {
     dkv_status_t status = check_request(req);
@@ -216,13 +218,31 @@ dkv_status_t dkv_test(dkv_request_t *req, int *done_p)
     if ((status != DKV_OK) || (done_p == NULL)) {
         return (status != DKV_OK) ? status : DKV_ERR_INVALID;
     }
-    if (!(req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED))) {
+    if (!req_done(req)) {
         dkv__client_progress(req->client);
     }
-    /* Given up on (timeout, dead holder) counts as done: dkv_wait reports
-     * why without waiting. */
-    *done_p = (req->flags & (DKV__REQ_COMPLETE | DKV__REQ_ABANDONED)) != 0;
+    *done_p = req_done(req);
     return DKV_OK;
+}
+
+/* A get whose holder was lost is asked again of the key's next copy. */
+static dkv_status_t wait_get(dkv_request_t *req)
+{
+    dkv__client_t *c = req->client;
+    char           key[DKV_KEY_MAX + 1];
+    void          *buf      = req->buf;
+    size_t         buf_size = req->buf_size;
+    size_t        *size_p   = req->size_p;
+    int            holder   = req->holder;
+    dkv_status_t   status;
+
+    strcpy(key, req->am.bytes + sizeof(dkv__wire_hdr_t));
+    status = dkv__client_finish(c, req);
+    if (status != DKV_ERR_PEER_LOST) {
+        return status;
+    }
+    return dkv__client_get(c, key, strlen(key), buf, buf_size, size_p, NULL,
+                           holder);
 }
 
 dkv_status_t dkv_wait(dkv_request_t *req)
@@ -231,6 +251,9 @@ dkv_status_t dkv_wait(dkv_request_t *req)
 
     if (status != DKV_OK) {
         return status;
+    }
+    if ((req->kind == DKV__MSG_GET) && (req->client->replicas > 1)) {
+        return wait_get(req);
     }
     return dkv__client_finish(req->client, req);
 }

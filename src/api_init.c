@@ -72,6 +72,26 @@ static dkv_status_t load_config(dkv_ctx_t *ctx, const dkv_init_params_t *p)
     return DKV_OK;
 }
 
+/* Each holder's node number, so that replicas go to different nodes. */
+static dkv_status_t holder_nodes(dkv_ctx_t *ctx)
+{
+    int         *node = calloc((size_t)ctx->size, sizeof(*node));
+    dkv_status_t status;
+    int          i;
+
+    ctx->holder_node = calloc((size_t)ctx->nholders, sizeof(int));
+    if ((node == NULL) || (ctx->holder_node == NULL)) {
+        free(node);
+        return DKV_ERR_NO_MEMORY;
+    }
+    status = dkv__boot_node_ids(ctx->boot, node);
+    for (i = 0; (status == DKV_OK) && (i < ctx->nholders); i++) {
+        ctx->holder_node[i] = node[ctx->holders[i]];
+    }
+    free(node);
+    return status;
+}
+
 static dkv_status_t choose_holders(dkv_ctx_t *ctx)
 {
     char         err[256] = "";
@@ -95,6 +115,17 @@ static dkv_status_t choose_holders(dkv_ctx_t *ctx)
     }
     for (i = 0; i < ctx->nholders; i++) {
         ctx->is_holder |= (ctx->holders[i] == ctx->rank);
+    }
+    ctx->replicas = (int)ctx->cfg.REPLICAS;
+    if (ctx->replicas > ctx->nholders) {
+        DKV_LOG_WARN("DKV_REPLICAS=%d but only %d holders: writes will fail "
+                     "with DKV_ERR_REPLICAS", ctx->replicas, ctx->nholders);
+    }
+    if (ctx->replicas > 1) {
+        status = holder_nodes(ctx);
+        if (status != DKV_OK) {
+            return status;
+        }
     }
     ctx->dedicated = ctx->cfg.DEDICATED;
     if (ctx->dedicated && (ctx->nholders == ctx->size)) {
@@ -157,6 +188,12 @@ static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
     hcfg.rndv_thresh = ctx->cfg.RNDV_THRESH;
     hcfg.spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000;
     hcfg.rank        = ctx->rank;
+    hcfg.holders     = ctx->holders;
+    hcfg.holder_node = ctx->holder_node;
+    hcfg.nholders    = ctx->nholders;
+    hcfg.replicas    = ctx->replicas;
+    for (hcfg.index = 0; ctx->holders[hcfg.index] != ctx->rank; hcfg.index++) {
+    }
     status           = dkv__holder_start(&hcfg, deadline, &ctx->holder);
     if (status != DKV_OK) {
         return status;
@@ -294,6 +331,8 @@ static void setup_client(dkv_ctx_t *ctx)
     c->checksum    = ctx->cfg.CHECKSUM;
     c->holders     = ctx->holders;
     c->nholders    = ctx->nholders;
+    c->holder_node = ctx->holder_node;
+    c->replicas    = ctx->replicas;
 }
 
 dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
@@ -383,6 +422,8 @@ err_ucx_close:
 err_free_holders:
     free(ctx->local_ranks);
     free(ctx->holders);
+    free(ctx->holder_node);
+    ctx->holder_node = NULL;
 err_boot_stop:
     dkv__boot_stop(ctx->boot);
     memset(ctx, 0, sizeof(*ctx));
@@ -421,6 +462,7 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     if (status != DKV_OK) {
         return status;
     }
+    dkv__stage_finalize(ctx); /* a running drain is finished first */
     status   = dkv__client_quiet(&ctx->client);
     /* Ranks reach finalize at different times (load imbalance at the end of
      * a job is common): a holder must keep serving until the last one is
@@ -441,6 +483,8 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     dkv__ucx_context_close(ctx->ucp);
     free(ctx->local_ranks);
     free(ctx->holders);
+    free(ctx->holder_node);
+    ctx->holder_node = NULL;
     dkv__boot_stop(ctx->boot);
     memset(ctx, 0, sizeof(*ctx));
     ctx->state = DKV__STATE_FINALIZED;

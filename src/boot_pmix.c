@@ -120,19 +120,25 @@ void dkv__boot_stop(dkv__boot_t *boot)
 
 
 
-/*
- * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
- * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
- * node's ranks in rank order, as launchers assign local ranks.
- */
-static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
+static void free_hosts(char **host, int n)
+{
+    int r;
+
+    for (r = 0; r < n; r++) {
+        free(host[r]);
+    }
+    free(host);
+}
+
+/* Every rank's PMIX_HOSTNAME; returned array of size strings. */
+static dkv_status_t read_hosts(dkv__boot_t *boot, char ***host_p)
 {
     pmix_proc_t   proc;
     pmix_value_t *val;
     pmix_status_t rc;
     char        **host;
     dkv_status_t  status = DKV_OK;
-    int           r, q;
+    int           r;
 
     host = calloc((size_t)boot->size, sizeof(*host));
     if (host == NULL) {
@@ -156,17 +162,54 @@ static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
             PMIX_VALUE_RELEASE(val);
         }
     }
-    for (r = 0; (r < boot->size) && (status == DKV_OK); r++) {
+    if (status != DKV_OK) {
+        free_hosts(host, boot->size);
+        return status;
+    }
+    *host_p = host;
+    return DKV_OK;
+}
+
+/*
+ * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
+ * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
+ * node's ranks in rank order, as launchers assign local ranks.
+ */
+static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
+{
+    char       **host;
+    dkv_status_t status = read_hosts(boot, &host);
+    int          r, q;
+
+    if (status != DKV_OK) {
+        return status;
+    }
+    for (r = 0; r < boot->size; r++) {
         local[r] = 0;
         for (q = 0; q < r; q++) {
             local[r] += (strcmp(host[q], host[r]) == 0);
         }
     }
-    for (r = 0; r < boot->size; r++) {
-        free(host[r]);
+    free_hosts(host, boot->size);
+    return DKV_OK;
+}
+
+dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node)
+{
+    char       **host;
+    dkv_status_t status = read_hosts(boot, &host);
+    int          r, q;
+
+    if (status != DKV_OK) {
+        return status;
     }
-    free(host);
-    return status;
+    for (r = 0; r < boot->size; r++) {
+        for (q = 0; strcmp(host[q], host[r]) != 0; q++) {
+        }
+        node[r] = q;
+    }
+    free_hosts(host, boot->size);
+    return DKV_OK;
 }
 
 dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)

@@ -55,6 +55,7 @@ struct dkv_request {
     uint8_t        kind;   /* DKV__MSG_PUT, _GET or _DELETE */
     int32_t        status;
     int            holder; /* rank of the holder asked */
+    struct dkv_request *sibling; /* next copy of a replicated user put */
     uint64_t       start_ns;
     void          *send_req;
     void          *recv_req;
@@ -66,6 +67,7 @@ struct dkv_request {
     size_t         value_len;
     void          *data;
     uint32_t       vcrc;   /* the value's CRC32C from the holder */
+    uint64_t       aux;    /* header aux of the request (drain id) */
     /* AM header: wire header + key + NUL, valid until the send completes */
     size_t         hdr_len;
     union {
@@ -88,6 +90,8 @@ struct dkv__client {
     int                  checksum;  /* send a CRC32C with every value */
     const int           *holders;   /* borrowed from the context */
     int                  nholders;
+    const int           *holder_node; /* borrowed; NULL when replicas = 1 */
+    int                  replicas;
     /* request pool */
     struct dkv_request **chunks;
     uint32_t             nchunks;
@@ -134,11 +138,36 @@ dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
                                    size_t *size_p, void **alloc_p, int user,
                                    struct dkv_request **req_p);
 
+/* The holders of a key in the order asked, known-dead ones left out (with
+ * one copy: its holder, dead or not); returns how many (<= 8). */
+int dkv__client_targets(const dkv__client_t *c, const char *key,
+                        size_t key_len, int *rank);
+
+/* Blocking get; when a holder is lost, the key's next copy is asked.
+ * @p lost: a holder already found lost for this key, or -1. */
+dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
+                             size_t key_len, void *buf, size_t buf_size,
+                             size_t *size_p, void **alloc_p, int lost);
+
+/*
+ * Start a staging request (DKV__MSG_LIST, _DRAIN, _DRAIN_QUERY) to the
+ * holder @p holder with @p payload (@p len bytes, held until the request is
+ * finished) and header aux @p aux. Finish it with dkv__client_finish(); on
+ * DKV_OK the reply's value is in *@p reply_p (malloc'd, caller frees;
+ * 1-byte buffer for an empty value) and its length in *@p reply_len_p.
+ */
+dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
+                                    uint8_t kind, uint64_t aux,
+                                    const void *payload, size_t len,
+                                    void **reply_p, size_t *reply_len_p,
+                                    struct dkv_request **req_p);
+
 /* Blocking put: returns when @p value may be reused. */
 dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
                              size_t key_len, const void *value, size_t size);
 
-/* Wait for a request to complete and release it; returns its status. */
+/* Wait for a request (and the copies chained to it) to complete and
+ * release it; returns its status (the first error of the copies). */
 dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req);
 
 /* Wait for every outstanding write; the first error, failures listed. */
@@ -163,6 +192,7 @@ static inline uint64_t dkv__req_id(const struct dkv_request *req)
 }
 
 /* Reply handlers and completion (client_replies.c). */
+int dkv__client_takes_data(uint8_t req_kind); /* its reply has a value */
 dkv_status_t dkv__client_set_handlers(dkv__client_t *c);
 void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data);
 void dkv__client_process(dkv__client_t *c, struct dkv_request *req);

@@ -63,10 +63,32 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
 }
 
 /* Validate a reply header and find its request; NULL if it must be dropped. */
+/* The reply kind a request kind is answered with. */
+static uint8_t reply_kind(uint8_t req_kind)
+{
+    switch (req_kind) {
+    case DKV__MSG_PUT:
+        return DKV__MSG_PUT_ACK;
+    case DKV__MSG_DELETE:
+        return DKV__MSG_DELETE_ACK;
+    case DKV__MSG_GET:
+        return DKV__MSG_GET_REPLY;
+    case DKV__MSG_LIST:
+        return DKV__MSG_LIST_REPLY;
+    default:
+        return DKV__MSG_DRAIN_REPLY;
+    }
+}
+
+int dkv__client_takes_data(uint8_t req_kind)
+{
+    return (req_kind == DKV__MSG_GET) || (req_kind == DKV__MSG_LIST) ||
+           (req_kind == DKV__MSG_DRAIN) || (req_kind == DKV__MSG_DRAIN_QUERY);
+}
+
 static struct dkv_request *match_reply(dkv__client_t *c, const void *header,
                                        size_t header_length, size_t length,
-                                       uint8_t want_kind, uint8_t req_kind,
-                                       dkv__wire_hdr_t *hdr)
+                                       uint8_t want_kind, dkv__wire_hdr_t *hdr)
 {
     struct dkv_request *req;
     const char         *why;
@@ -81,7 +103,7 @@ static struct dkv_request *match_reply(dkv__client_t *c, const void *header,
         return NULL;
     }
     req = dkv__req_lookup(c, hdr->req_id);
-    if ((req == NULL) || (req->kind != req_kind) ||
+    if ((req == NULL) || (reply_kind(req->kind) != want_kind) ||
         (req->flags & DKV__REQ_REPLY_DONE)) {
         c->rejected++;
         return NULL;
@@ -91,15 +113,13 @@ static struct dkv_request *match_reply(dkv__client_t *c, const void *header,
 
 static ucs_status_t on_ack(void *arg, const void *header, size_t header_length,
                            void *data, size_t length,
-                           const ucp_am_recv_param_t *param, uint8_t ack_kind,
-                           uint8_t req_kind)
+                           const ucp_am_recv_param_t *param, uint8_t ack_kind)
 {
     dkv__client_t      *c = arg;
     dkv__wire_hdr_t     hdr;
     struct dkv_request *req;
 
-    req = match_reply(c, header, header_length, length, ack_kind, req_kind,
-                      &hdr);
+    req = match_reply(c, header, header_length, length, ack_kind, &hdr);
     if (req == NULL) {
         return UCS_OK;
     }
@@ -118,7 +138,7 @@ static ucs_status_t on_put_ack(void *arg, const void *header,
                                size_t length, const ucp_am_recv_param_t *param)
 {
     return on_ack(arg, header, header_length, data, length, param,
-                  DKV__MSG_PUT_ACK, DKV__MSG_PUT);
+                  DKV__MSG_PUT_ACK);
 }
 
 static ucs_status_t on_delete_ack(void *arg, const void *header,
@@ -127,21 +147,22 @@ static ucs_status_t on_delete_ack(void *arg, const void *header,
                                   const ucp_am_recv_param_t *param)
 {
     return on_ack(arg, header, header_length, data, length, param,
-                  DKV__MSG_DELETE_ACK, DKV__MSG_DELETE);
+                  DKV__MSG_DELETE_ACK);
 }
 
-static ucs_status_t on_get_reply(void *arg, const void *header,
-                                 size_t header_length, void *data,
-                                 size_t length,
-                                 const ucp_am_recv_param_t *param)
+/* A reply with a value: a get's, a listing, a drain's progress. */
+static ucs_status_t on_data_reply(void *arg, const void *header,
+                                  size_t header_length, void *data,
+                                  size_t length,
+                                  const ucp_am_recv_param_t *param,
+                                  uint8_t kind)
 {
     dkv__client_t      *c = arg;
     dkv__wire_hdr_t     hdr;
     struct dkv_request *req;
     ucs_status_t        keep = UCS_OK;
 
-    req = match_reply(c, header, header_length, length, DKV__MSG_GET_REPLY,
-                      DKV__MSG_GET, &hdr);
+    req = match_reply(c, header, header_length, length, kind, &hdr);
     if (req == NULL) {
         return UCS_OK;
     }
@@ -163,6 +184,33 @@ static ucs_status_t on_get_reply(void *arg, const void *header,
         queue(c, req);
     }
     return keep;
+}
+
+static ucs_status_t on_get_reply(void *arg, const void *header,
+                                 size_t header_length, void *data,
+                                 size_t length,
+                                 const ucp_am_recv_param_t *param)
+{
+    return on_data_reply(arg, header, header_length, data, length, param,
+                         DKV__MSG_GET_REPLY);
+}
+
+static ucs_status_t on_list_reply(void *arg, const void *header,
+                                  size_t header_length, void *data,
+                                  size_t length,
+                                  const ucp_am_recv_param_t *param)
+{
+    return on_data_reply(arg, header, header_length, data, length, param,
+                         DKV__MSG_LIST_REPLY);
+}
+
+static ucs_status_t on_drain_reply(void *arg, const void *header,
+                                   size_t header_length, void *data,
+                                   size_t length,
+                                   const ucp_am_recv_param_t *param)
+{
+    return on_data_reply(arg, header, header_length, data, length, param,
+                         DKV__MSG_DRAIN_REPLY);
 }
 
 static ucs_status_t on_barrier(void *arg, const void *header,
@@ -215,6 +263,8 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
         {DKV__MSG_PUT_ACK, on_put_ack},   {DKV__MSG_DELETE_ACK, on_delete_ack},
         {DKV__MSG_GET_REPLY, on_get_reply}, {DKV__MSG_BARRIER, on_barrier},
         {DKV__MSG_BYE, on_barrier},
+        {DKV__MSG_LIST_REPLY, on_list_reply},
+        {DKV__MSG_DRAIN_REPLY, on_drain_reply},
     };
     dkv_status_t status;
     size_t       i;
@@ -330,7 +380,7 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
         (req->flags & DKV__REQ_RECVING)) {
         return;
     }
-    if (req->kind == DKV__MSG_GET) {
+    if (dkv__client_takes_data(req->kind)) {
         if (!deliver_get(c, req)) {
             return;
         }

@@ -60,6 +60,8 @@ struct dkv_request *dkv__req_alloc(dkv__client_t *c)
     req->alloc_p  = NULL;
     req->data     = NULL;
     req->value_len = 0;
+    req->sibling   = NULL;
+    req->aux       = 0;
     return req;
 }
 

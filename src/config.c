@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "place.h"
 
 enum {
 #define DKV_CFG(name, type, def, help) DKV__CFG_IDX_##name,
@@ -231,6 +232,11 @@ static dkv_status_t check_value(cfg_loader_t *ld, int idx)
         ld->why = "must be at least 1";
         return DKV_ERR_INVALID;
     }
+    if ((idx == DKV__CFG_IDX_REPLICAS) &&
+        ((cfg->REPLICAS < 1) || (cfg->REPLICAS > DKV__PLACE_MAX_REPLICAS))) {
+        ld->why = "must be 1..8";
+        return DKV_ERR_INVALID;
+    }
     if ((idx == DKV__CFG_IDX_LOG) && (dkv__log_parse_level(cfg->LOG) < 0)) {
         ld->why = "expected error|warn|info|debug|trace|none";
         return DKV_ERR_INVALID;
@@ -351,6 +357,10 @@ static dkv_status_t load_params(cfg_loader_t *ld,
     if ((status == DKV_OK) && ((mask & DKV_INIT_PARAM_FIELD_DEDICATED) != 0)) {
         status = apply_param(ld, DKV__CFG_IDX_DEDICATED,
                              (params->dedicated != 0) ? "1" : "0", err, errlen);
+    }
+    if ((status == DKV_OK) && ((mask & DKV_INIT_PARAM_FIELD_REPLICAS) != 0)) {
+        snprintf(text, sizeof(text), "%u", params->replicas);
+        status = apply_param(ld, DKV__CFG_IDX_REPLICAS, text, err, errlen);
     }
     return status;
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "fault.h"
 #include "holder.h"
+#include "stage.h"
 
 typedef enum {
     DKV__STATE_NONE      = 0, /* never initialised */
@@ -29,6 +30,8 @@ struct dkv_ctx {
     int            dedicated;   /* job-wide: holders only serve */
     int           *holders;     /* ascending ranks */
     int            nholders;
+    int           *holder_node; /* [nholders] node number (replicas > 1) */
+    int            replicas;    /* copies of every key */
     int            local_holders;  /* holders on this node */
     int           *local_ranks;    /* ranks on this node */
     int            nlocal_ranks;
@@ -40,6 +43,7 @@ struct dkv_ctx {
     dkv__client_t  client;
     dkv__holder_t *holder;      /* NULL unless a holder */
     uint64_t       secret;
+    dkv__stage_t   stage;       /* drain and load state */
 };
 
 /* The process's context (api_init.c). */

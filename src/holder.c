@@ -121,6 +121,7 @@ static void serve(dkv__holder_t *h)
 
         n += dkv__holder_process(h);
         dkv__holder_refill(h);
+        dkv__holder_drain_reap(h);
         if (n > 0) {
             idle_since = 0;
             continue;
@@ -145,7 +146,7 @@ static void serve(dkv__holder_t *h)
 }
 
 /* Let replies in flight finish (bounded) so no request is left in UCX. */
-static void drain(dkv__holder_t *h)
+static void finish_replies(dkv__holder_t *h)
 {
     uint64_t deadline = dkv__now_ns() + DKV__STOP_DRAIN_NS;
 
@@ -187,7 +188,8 @@ static void *holder_main(void *arg)
     signal_fd(h->ready_fd);
     wait_for_go(h);
     serve(h);
-    drain(h);
+    dkv__holder_drain_stop(h);
+    finish_replies(h);
     DKV_LOG_DEBUG("served %llu puts, %llu gets, %llu deletes, rejected %llu",
                   (unsigned long long)h->stats.puts,
                   (unsigned long long)h->stats.gets,

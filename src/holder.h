@@ -27,6 +27,12 @@ typedef struct dkv__holder_cfg {
     uint64_t      spin_ns;     /* poll this long after activity */
     int           rank;
     dkv__fault_t  fault;       /* injected faults (tests) */
+    /* Placement, to drain each key once (borrowed from the context). */
+    const int    *holders;     /* [nholders] ranks */
+    const int    *holder_node; /* [nholders] nodes, NULL if replicas = 1 */
+    int           nholders;
+    int           index;       /* this holder's index in holders */
+    int           replicas;
 } dkv__holder_cfg_t;
 
 /* Start the holder thread and wait (until @p deadline) for its worker. */

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "drain_file.h"
 #include "holder.h"
 #include "list.h"
 #include "store.h"
@@ -42,9 +43,31 @@ typedef struct dkv__op {
     int                 rndv;
     void               *ucx_req;
     dkv__store_entry_t *entry;
+    void               *reply_buf; /* malloc'd reply value, freed at end */
     uint64_t            hash;
     char                key[DKV_KEY_MAX + 1];
 } dkv__op_t;
+
+/* The holder's current or last drain. The drain thread writes the file
+ * from pinned entries; everything else is the holder thread's. */
+typedef struct dkv__holder_drain {
+    pthread_t              thread;
+    int                    running;  /* thread started, not yet joined */
+    atomic_int             finished; /* set by the drain thread at its end */
+    atomic_int             cancel;   /* set by the holder thread at stop */
+    uint64_t               id;       /* 0: never drained */
+    int                    index;
+    char                  *dir;
+    dkv__store_entry_t   **entries;  /* pinned snapshot */
+    dkv__drain_item_t     *items;
+    size_t                 n;
+    dkv__drain_counters_t  ctr;
+    uint64_t               bytes_total;
+    uint64_t               keys_total; /* n, kept after the pins go */
+    dkv_status_t           status;   /* written by the drain thread */
+    dkv__drain_file_info_t file;     /* written by the drain thread */
+    int                    wake_fd;  /* the holder's ctl_fd */
+} dkv__holder_drain_t;
 
 typedef struct dkv__holder_stats {
     uint64_t puts, gets, deletes, rejected, no_space;
@@ -76,6 +99,7 @@ struct dkv__holder {
     uint64_t            seq;      /* last arrival sequence number */
     uint64_t            served;   /* valid requests handled (faults) */
     uint64_t            stored;   /* values published (faults) */
+    dkv__holder_drain_t drain;
 };
 
 dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h);
@@ -84,5 +108,20 @@ unsigned dkv__holder_process(dkv__holder_t *h);
 /* Keep the op pool above its low-water mark (owner thread, not callbacks). */
 int dkv__holder_refill(dkv__holder_t *h);
 void dkv__holder_free_ops(dkv__holder_t *h);
+
+/* Reply to @p op with @p value (@p len bytes, sent from that memory, which
+ * must stay valid until the op finishes); the op then returns to the pool. */
+void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
+                            dkv_status_t status, const void *value,
+                            size_t len);
+
+/* Staging requests (holder_stage.c). */
+void dkv__holder_do_list(dkv__holder_t *h, dkv__op_t *op);
+void dkv__holder_do_drain(dkv__holder_t *h, dkv__op_t *op);
+void dkv__holder_do_drain_query(dkv__holder_t *h, dkv__op_t *op);
+/* Collect a finished drain thread (cheap when there is none). */
+void dkv__holder_drain_reap(dkv__holder_t *h);
+/* At stop: cancel a running drain and collect it. */
+void dkv__holder_drain_stop(dkv__holder_t *h);
 
 #endif

@@ -58,6 +58,7 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->rndv       = 0;
     op->ucx_req    = NULL;
     op->entry      = NULL;
+    op->reply_buf  = NULL;
     op->seq        = ++h->seq;
     return op;
 }
@@ -71,6 +72,26 @@ static void release_op(dkv__holder_t *h, dkv__op_t *op)
     }
     dkv__list_push_tail(&h->free_ops, &op->link);
     h->nfree++;
+}
+
+/* Kinds a holder serves; staging payloads must come eagerly (they are
+ * small: a prefix or a path). */
+static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
+{
+    int rndv = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
+
+    switch (kind) {
+    case DKV__MSG_PUT:
+    case DKV__MSG_GET:
+    case DKV__MSG_DELETE:
+    case DKV__MSG_DRAIN_QUERY:
+        return 1;
+    case DKV__MSG_LIST:
+    case DKV__MSG_DRAIN:
+        return !rndv;
+    default:
+        return 0;
+    }
 }
 
 static ucs_status_t on_request(void *arg, const void *header,
@@ -92,7 +113,7 @@ static ucs_status_t on_request(void *arg, const void *header,
     dkv__list_push_tail(&h->ready, &op->link);
     if ((dkv__wire_unpack(header, header_length, length, h->cfg.secret,
                           &op->hdr, &key, &why) != DKV_OK) ||
-        !dkv__wire_kind_has_key(op->hdr.kind)) {
+        !is_request(op->hdr.kind, param)) {
         op->valid = 0;
         op->why   = (why != NULL) ? why : "not a request";
         memset(&op->hdr, 0, sizeof(op->hdr));
@@ -102,8 +123,12 @@ static ucs_status_t on_request(void *arg, const void *header,
         return UCS_OK; /* drops the data */
     }
     op->valid = 1;
-    memcpy(op->key, key, op->hdr.key_len + 1);
-    if ((op->hdr.kind == DKV__MSG_PUT) && (length > 0)) {
+    if (key != NULL) {
+        memcpy(op->key, key, op->hdr.key_len + 1);
+    } else {
+        op->key[0] = '\0';
+    }
+    if (length > 0) { /* PUT values, LIST and DRAIN payloads */
         op->data     = data;
         op->data_len = length;
         op->rndv     = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
@@ -114,8 +139,9 @@ static ucs_status_t on_request(void *arg, const void *header,
 
 dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h)
 {
-    static const unsigned ids[] = {DKV__MSG_PUT, DKV__MSG_GET,
-                                   DKV__MSG_DELETE};
+    static const unsigned ids[] = {DKV__MSG_PUT,   DKV__MSG_GET,
+                                   DKV__MSG_DELETE, DKV__MSG_LIST,
+                                   DKV__MSG_DRAIN, DKV__MSG_DRAIN_QUERY};
     dkv_status_t          status;
     size_t                i;
 
@@ -166,11 +192,18 @@ static void finish_op(dkv__holder_t *h, dkv__op_t *op)
         dkv__store_unpin(&h->store, op->entry);
         op->entry = NULL;
     }
+    if (op->data != NULL) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+        op->data = NULL;
+    }
+    free(op->reply_buf);
+    op->reply_buf = NULL;
     release_op(h, op);
 }
 
-static void send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
-                       dkv_status_t status, const void *value, size_t len)
+void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
+                            dkv_status_t status, const void *value,
+                            size_t len)
 {
     const dkv__fault_t *fault = &h->cfg.fault;
     dkv__wire_hdr_t     fields;
@@ -230,6 +263,11 @@ static uint8_t ack_kind(uint8_t kind)
         return DKV__MSG_GET_REPLY;
     case DKV__MSG_DELETE:
         return DKV__MSG_DELETE_ACK;
+    case DKV__MSG_LIST:
+        return DKV__MSG_LIST_REPLY;
+    case DKV__MSG_DRAIN:
+    case DKV__MSG_DRAIN_QUERY:
+        return DKV__MSG_DRAIN_REPLY;
     default:
         return 0;
     }
@@ -249,7 +287,7 @@ static void reject(dkv__holder_t *h, dkv__op_t *op)
         finish_op(h, op);
         return;
     }
-    send_reply(h, op, kind, DKV_ERR_PROTOCOL, NULL, 0);
+    dkv__holder_send_reply(h, op, kind, DKV_ERR_PROTOCOL, NULL, 0);
 }
 
 /* Later writes of a key win over rendezvous puts of it still arriving. */
@@ -323,17 +361,19 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     if (status != DKV_OK) {
         if (op->data != NULL) {
             ucp_am_data_release(h->worker.ucp, op->data);
+            op->data = NULL;
         }
         h->stats.no_space += (status == DKV_ERR_NO_SPACE);
-        send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
+        dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
         return;
     }
     if ((op->data == NULL) || !op->rndv) {
         if (op->data != NULL) {
             memcpy(dkv__store_value(e), op->data, op->data_len);
             ucp_am_data_release(h->worker.ucp, op->data);
+            op->data = NULL;
         }
-        send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
+        dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
         return;
     }
     memset(&param, 0, sizeof(param));
@@ -353,11 +393,11 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     }
     if (UCS_PTR_IS_ERR(rreq)) {
         dkv__store_abort(&h->store, e);
-        send_reply(h, op, DKV__MSG_PUT_ACK,
+        dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK,
                    dkv__status_from_ucs(UCS_PTR_STATUS(rreq)), NULL, 0);
         return;
     }
-    send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
 }
 
 static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
@@ -375,7 +415,7 @@ static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
     } else {
         op->status = publish(h, op, e);
     }
-    send_reply(h, op, DKV__MSG_PUT_ACK, op->status, NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, op->status, NULL, 0);
 }
 
 static void do_get(dkv__holder_t *h, dkv__op_t *op)
@@ -385,12 +425,12 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
     h->stats.gets++;
     e = dkv__store_lookup(&h->store, op->key, op->hdr.key_len, op->hash);
     if (e == NULL) {
-        send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
+        dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
         return;
     }
     dkv__store_pin(e);
     op->entry = e;
-    send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, dkv__store_value(e),
+    dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, dkv__store_value(e),
                e->value_len);
 }
 
@@ -399,7 +439,31 @@ static void do_delete(dkv__holder_t *h, dkv__op_t *op)
     h->stats.deletes++;
     supersede(h, op);
     (void)dkv__store_remove(&h->store, op->key, op->hdr.key_len, op->hash);
-    send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
+}
+
+static void serve_new(dkv__holder_t *h, dkv__op_t *op)
+{
+    switch (op->hdr.kind) {
+    case DKV__MSG_PUT:
+        do_put(h, op);
+        return;
+    case DKV__MSG_GET:
+        do_get(h, op);
+        return;
+    case DKV__MSG_DELETE:
+        do_delete(h, op);
+        return;
+    case DKV__MSG_LIST:
+        dkv__holder_do_list(h, op);
+        return;
+    case DKV__MSG_DRAIN:
+        dkv__holder_do_drain(h, op);
+        return;
+    default:
+        dkv__holder_do_drain_query(h, op);
+        return;
+    }
 }
 
 static void handle(dkv__holder_t *h, dkv__op_t *op)
@@ -416,13 +480,7 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
             raise(SIGKILL);
         }
         op->hash = dkv__place_hash(op->key, op->hdr.key_len);
-        if (op->hdr.kind == DKV__MSG_PUT) {
-            do_put(h, op);
-        } else if (op->hdr.kind == DKV__MSG_GET) {
-            do_get(h, op);
-        } else {
-            do_delete(h, op);
-        }
+        serve_new(h, op);
         return;
     case DKV__OP_RECVED:
         finish_rndv_put(h, op);

@@ -317,6 +317,23 @@ dkv_status_t dkv__store_remove(dkv__store_t *s, const char *key, size_t key_len,
     return DKV_OK;
 }
 
+dkv__store_entry_t *dkv__store_next(const dkv__store_t *s, size_t *bucket,
+                                    dkv__store_entry_t *prev)
+{
+    if ((prev != NULL) && (prev->next != NULL)) {
+        return prev->next;
+    }
+    if (prev != NULL) {
+        (*bucket)++;
+    }
+    for (; *bucket < s->nbuckets; (*bucket)++) {
+        if (s->buckets[*bucket] != NULL) {
+            return s->buckets[*bucket];
+        }
+    }
+    return NULL;
+}
+
 void dkv__store_pin(dkv__store_entry_t *e)
 {
     e->pins++;

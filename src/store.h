@@ -85,6 +85,14 @@ dkv__store_entry_t *dkv__store_lookup(dkv__store_t *s, const char *key,
 dkv_status_t dkv__store_remove(dkv__store_t *s, const char *key,
                                size_t key_len, uint64_t hash);
 
+/*
+ * Visit the published entries: start with *@p bucket = 0 and @p prev =
+ * NULL, pass the last answer back as @p prev; NULL at the end. The table
+ * must not change during a walk.
+ */
+dkv__store_entry_t *dkv__store_next(const dkv__store_t *s, size_t *bucket,
+                                    dkv__store_entry_t *prev);
+
 /* Pin / unpin a published or unpublished entry; an unpublished entry is
  * freed when its last pin goes. */
 void dkv__store_pin(dkv__store_entry_t *e);

@@ -33,7 +33,15 @@ typedef enum {
     DKV__MSG_DELETE_ACK = 6, /* holder -> client: status            */
     DKV__MSG_BARRIER    = 7, /* client -> client: aux, status       */
     DKV__MSG_BYE        = 8, /* client -> dedicated holder's client */
-    DKV__MSG_KIND_MAX   = 8
+    DKV__MSG_LIST       = 9, /* client -> holder: value = key prefix  */
+    DKV__MSG_LIST_REPLY = 10,/* holder -> client: status, value =
+                                packed (key, size) entries          */
+    DKV__MSG_DRAIN      = 11,/* client -> holder: aux = drain id,
+                                value = drain request (stage_wire.h) */
+    DKV__MSG_DRAIN_QUERY = 12,/* client -> holder: aux = drain id     */
+    DKV__MSG_DRAIN_REPLY = 13,/* holder -> client: status, value =
+                                drain progress (stage_wire.h)       */
+    DKV__MSG_KIND_MAX   = 13
 } dkv__msg_kind_t;
 
 typedef struct dkv__wire_hdr {
@@ -56,7 +64,8 @@ _Static_assert(sizeof(dkv__wire_hdr_t) == 56, "wire header is 56 bytes");
 
 /* 1 for kinds that carry a key (PUT, GET, DELETE). */
 int dkv__wire_kind_has_key(unsigned kind);
-/* 1 for kinds that carry a value in the data part (PUT, GET_REPLY). */
+/* 1 for kinds that carry a value in the data part (PUT, GET_REPLY, LIST,
+ * LIST_REPLY, DRAIN, DRAIN_REPLY). */
 int dkv__wire_kind_has_value(unsigned kind);
 
 /* Bytes of the AM header for a key of @p key_len (0 for keyless kinds). */

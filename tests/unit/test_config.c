@@ -60,6 +60,7 @@ static void assert_defaults(const dkv__config_t *cfg)
     assert_string_equal(cfg->HOLDERS, "node");
     assert_int_equal(cfg->HOLD_BYTES, 0);
     assert_int_equal(cfg->DEDICATED, 0);
+    assert_int_equal(cfg->REPLICAS, 1);
     assert_int_equal(cfg->SPIN_US, 50);
     assert_int_equal(cfg->RNDV_THRESH, 32 * 1024);
     assert_int_equal(cfg->PRINT_CONFIG, 0);
@@ -162,6 +163,15 @@ static void test_params_beat_env(void **state)
     holders[0] = 'X';
     assert_string_equal(cfg.HOLDERS, "ranks:0,2");
 
+    /* Replicas from the parameters, checked like the variable. */
+    params.field_mask = DKV_INIT_PARAM_FIELD_REPLICAS;
+    params.replicas   = 3;
+    assert_int_equal(load(&cfg, &params, env, err, sizeof(err)), DKV_OK);
+    assert_int_equal(cfg.REPLICAS, 3);
+    params.replicas = 0;
+    assert_int_equal(load(&cfg, &params, env, err, sizeof(err)),
+                     DKV_ERR_INVALID);
+
     /* Any non-zero dedicated means yes; one bit leaves the rest to env. */
     params.field_mask = DKV_INIT_PARAM_FIELD_DEDICATED;
     params.dedicated  = 42;
@@ -198,6 +208,9 @@ static void test_bad_env_values(void **state)
     assert_env_rejected("DKV_HOLD_BYTES", "-1");
     assert_env_rejected("DKV_RNDV_THRESH", "k");
     assert_env_rejected("DKV_DEDICATED", "maybe");
+    assert_env_rejected("DKV_REPLICAS", "0");
+    assert_env_rejected("DKV_REPLICAS", "9");
+    assert_env_rejected("DKV_REPLICAS", "two");
     assert_env_rejected("DKV_PRINT_CONFIG", "2");
     assert_env_rejected("DKV_LOG", "loud");
 

@@ -145,6 +145,93 @@ static void test_stability(void **state)
     check_stability(100);
 }
 
+/* Replicas: distinct holders, the jump-hash holder first, different nodes
+ * whenever there are enough, dead holders skipped, fewer when too few. */
+static void test_replicas_distinct_nodes(void **state)
+{
+    /* 6 holders on 3 nodes, two per node, blocked as launchers place them. */
+    static const int node[6] = {0, 0, 1, 1, 2, 2};
+    int out[DKV__PLACE_MAX_REPLICAS];
+    int i, n, a, b;
+
+    for (i = 0; i < NKEYS / 10; i++) {
+        uint64_t h = key_hash(i);
+
+        n = dkv__place_replicas(h, 6, node, NULL, NULL, 3, out);
+        assert_int_equal(n, 3);
+        assert_int_equal(out[0], dkv__place_jump(h, 6));
+        for (a = 0; a < 3; a++) {
+            for (b = a + 1; b < 3; b++) {
+                assert_int_not_equal(out[a], out[b]);
+                assert_int_not_equal(node[out[a]], node[out[b]]);
+            }
+        }
+        /* More copies than nodes: the 4th shares a node, still distinct. */
+        n = dkv__place_replicas(h, 6, node, NULL, NULL, 4, out);
+        assert_int_equal(n, 4);
+        for (a = 0; a < 4; a++) {
+            for (b = a + 1; b < 4; b++) {
+                assert_int_not_equal(out[a], out[b]);
+            }
+        }
+    }
+}
+
+static void test_replicas_dead_and_short(void **state)
+{
+    static const int node[4] = {0, 0, 1, 1};
+    uint8_t dead[4] = {0, 0, 0, 0};
+    int out[DKV__PLACE_MAX_REPLICAS];
+    int i, n, j;
+
+    /* Node 1 lost: both copies land on node 0's two holders. */
+    dead[2] = dead[3] = 1;
+    for (i = 0; i < 1000; i++) {
+        n = dkv__place_replicas(key_hash(i), 4, node, NULL, dead, 2, out);
+        assert_int_equal(n, 2);
+        for (j = 0; j < n; j++) {
+            assert_true(out[j] < 2);
+        }
+    }
+    /* Three dead of four: only one copy possible. */
+    dead[0] = 1;
+    assert_int_equal(dkv__place_replicas(key_hash(7), 4, node, NULL, dead, 2, out),
+                     1);
+    assert_int_equal(out[0], 1);
+    /* Without a node map every holder counts as its own node. */
+    assert_int_equal(dkv__place_replicas(key_hash(7), 1, NULL, NULL, NULL, 2, out),
+                     1);
+    assert_int_equal(out[0], 0);
+}
+
+/* The surviving copies of a key come first in the order asked once the
+ * holder of its first copy is dead: a get finds it at once. */
+static void check_failover(const int *node)
+{
+    uint8_t dead[4] = {0, 0, 0, 0};
+    int full[2], live[2];
+    int i;
+
+    for (i = 0; i < 1000; i++) {
+        uint64_t h = key_hash(i);
+
+        assert_int_equal(dkv__place_replicas(h, 4, node, NULL, NULL, 2, full), 2);
+        memset(dead, 0, sizeof(dead));
+        dead[full[0]] = 1;
+        assert_int_equal(dkv__place_replicas(h, 4, node, NULL, dead, 2, live), 2);
+        assert_int_equal(live[0], full[1]);
+    }
+}
+
+static void test_replicas_failover_order(void **state)
+{
+    static const int alternating[4] = {0, 1, 0, 1};
+    static const int blocked[4]     = {0, 0, 1, 1};
+
+    check_failover(alternating);
+    check_failover(blocked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +242,9 @@ int main(void)
         cmocka_unit_test(test_jump_in_range),
         cmocka_unit_test(test_balance),
         cmocka_unit_test(test_stability),
+        cmocka_unit_test(test_replicas_distinct_nodes),
+        cmocka_unit_test(test_replicas_dead_and_short),
+        cmocka_unit_test(test_replicas_failover_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

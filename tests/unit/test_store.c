@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -455,6 +456,38 @@ static void test_value_alignment(void **state)
     assert_int_equal(sizeof(dkv__store_entry_t), 32);
 }
 
+/* A walk visits every published entry exactly once, and nothing else. */
+static void test_walk(void **state)
+{
+    dkv__store_t *s = *state;
+    dkv__store_entry_t *e = NULL, *reserved;
+    static char seen[3000];
+    size_t bucket = 0, n = 0;
+    char key[32];
+    int i;
+
+    assert_null(dkv__store_next(s, &bucket, NULL));
+    for (i = 0; i < 3000; i++) {
+        snprintf(key, sizeof(key), "walk%d", i);
+        put(s, key, "v");
+    }
+    assert_int_equal(dkv__store_reserve(s, "hidden", 6, hash_of("hidden"), 1,
+                                        &reserved), DKV_OK);
+    assert_int_equal(dkv__store_remove(s, "walk7", 5, hash_of("walk7")),
+                     DKV_OK);
+    bucket = 0;
+    while ((e = dkv__store_next(s, &bucket, e)) != NULL) {
+        assert_int_equal(strncmp(e->key, "walk", 4), 0);
+        i = atoi(e->key + 4);
+        assert_int_equal(seen[i], 0);
+        seen[i] = 1;
+        n++;
+    }
+    assert_int_equal(n, 2999);
+    assert_int_equal(seen[7], 0);
+    dkv__store_abort(s, reserved);
+}
+
 #define STORE_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -476,6 +509,7 @@ int main(void)
         STORE_TEST(test_growth),
         STORE_TEST(test_zero_length_value),
         STORE_TEST(test_value_alignment),
+        STORE_TEST(test_walk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

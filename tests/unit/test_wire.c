@@ -94,7 +94,11 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_DELETE));
         assert_int_equal(dkv__wire_kind_has_value(kind),
                          (kind == DKV__MSG_PUT) ||
-                             (kind == DKV__MSG_GET_REPLY));
+                             (kind == DKV__MSG_GET_REPLY) ||
+                             (kind == DKV__MSG_LIST) ||
+                             (kind == DKV__MSG_LIST_REPLY) ||
+                             (kind == DKV__MSG_DRAIN) ||
+                             (kind == DKV__MSG_DRAIN_REPLY));
     }
 }
 
@@ -221,7 +225,7 @@ static void test_short_header(void **state)
 
 static void test_bad_magic_version_kind(void **state)
 {
-    static const unsigned bad_kinds[] = {0, 9, 10, 100, 255};
+    static const unsigned bad_kinds[] = {0, 14, 15, 100, 255};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
@@ -270,7 +274,7 @@ static void test_bad_crc(void **state)
 
 static void test_bad_flags_secret_status(void **state)
 {
-    static const int32_t bad_status[] = {1, 5, -14, -100, INT32_MIN};
+    static const int32_t bad_status[] = {1, 5, -16, -100, INT32_MIN};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;

@@ -1,0 +1,41 @@
+/*
+ * stage: checkpoint staging on the caller's side - listing keys across
+ * holders (stage_list.c), draining the holders to files in the background
+ * and committing the drain's manifest (stage_drain.c), and loading a drain
+ * back (stage_load.c). Owner: the thread that called dkv_init.
+ */
+#ifndef DKV_STAGE_H
+#define DKV_STAGE_H
+
+#include <stdint.h>
+
+#include "dramkv.h"
+
+/* This rank's view of the drain it last started. */
+typedef struct dkv__stage {
+    uint64_t             drains;  /* drains started by the job so far */
+    uint64_t             id;      /* current drain, 0: none */
+    char                *dir;
+    int                  ended;   /* final status known */
+    dkv_status_t         final;
+    dkv_drain_progress_t last;
+    char                 detail[1024]; /* why the last call failed */
+} dkv__stage_t;
+
+struct dkv_ctx;
+
+dkv_status_t dkv__stage_list(struct dkv_ctx *ctx, const char *prefix,
+                             size_t prefix_len, dkv_list_cb_t cb, void *arg);
+dkv_status_t dkv__stage_drain_start(struct dkv_ctx *ctx, const char *dir);
+dkv_status_t dkv__stage_drain_test(struct dkv_ctx *ctx,
+                                   dkv_drain_progress_t *progress_p);
+dkv_status_t dkv__stage_drain_wait(struct dkv_ctx *ctx,
+                                   dkv_drain_progress_t *progress_p);
+dkv_status_t dkv__stage_load(struct dkv_ctx *ctx, const char *dir);
+/* At finalize: wait for a drain this rank started and has not seen end. */
+void dkv__stage_finalize(struct dkv_ctx *ctx);
+/* Record why a call failed (printf-style) in ctx->stage.detail. */
+void dkv__stage_detail(struct dkv_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * stage_drain: dkv_drain_start / _test / _wait on the caller's side.
+ *
+ * Start (collective): a fence (quiet + barrier, the directory check folded
+ * into the verdict); then the lowest member asks every holder to snapshot
+ * and start writing (DRAIN, one file index per holder) and waits for all
+ * their answers; a second barrier spreads the outcome, so no rank returns -
+ * and writes again - before every holder has its snapshot.
+ * Test/wait: ask every holder for its progress (DRAIN_QUERY). When all are
+ * done, write the manifest (drain_file.c): from then on the drain is
+ * complete. Any rank may do this; they write the same manifest.
+ * The drain id is derived from the job secret and the drain's number, so
+ * every rank knows it without a message.
+ */
+#define DKV_LOG_MODULE "stage"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ctx.h"
+#include "log.h"
+#include "place.h"
+#include "stage_wire.h"
+
+/* Polling interval bounds while waiting for a drain. */
+#define DKV__DRAIN_POLL_MIN_US 500
+#define DKV__DRAIN_POLL_MAX_US 20000
+
+void dkv__stage_detail(dkv_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ctx->stage.detail, sizeof(ctx->stage.detail), fmt, ap);
+    va_end(ap);
+    DKV_LOG_ERROR("%s", ctx->stage.detail);
+}
+
+static dkv_status_t check_dir(dkv_ctx_t *ctx, const char *dir)
+{
+    struct stat st;
+
+    if ((stat(dir, &st) != 0) || !S_ISDIR(st.st_mode) ||
+        (access(dir, W_OK | X_OK) != 0)) {
+        dkv__stage_detail(ctx, "drain: %s is not a writable directory", dir);
+        return DKV_ERR_IO;
+    }
+    return DKV_OK;
+}
+
+/* Fence with this rank's own verdict folded in. */
+static dkv_status_t fence_with(dkv_ctx_t *ctx, dkv_status_t mine)
+{
+    dkv_status_t quiet = dkv__client_quiet(&ctx->client);
+    int32_t      verdict;
+    dkv_status_t status;
+
+    if (mine == DKV_OK) {
+        mine = quiet;
+    }
+    status = dkv__barrier_run(&ctx->client, mine, &verdict,
+                              dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
+    return (status != DKV_OK) ? status : (dkv_status_t)verdict;
+}
+
+static uint64_t drain_id(const dkv_ctx_t *ctx)
+{
+    uint64_t seed[2] = {ctx->secret, ctx->stage.drains};
+    uint64_t id      = dkv__place_hash((const char *)seed, sizeof(seed));
+
+    return (id != 0) ? id : 1;
+}
+
+/* One holder's answer: its info, or the reason there is none. */
+static dkv_status_t take_info(dkv_status_t status, void *buf, size_t len,
+                              dkv__drain_info_t *info)
+{
+    if (status == DKV_OK) {
+        status = dkv__drain_info_check(buf, len, info);
+        if (status == DKV_OK) {
+            status = (dkv_status_t)info->status;
+        }
+    }
+    free(buf);
+    return status;
+}
+
+/*
+ * Send @p kind to every holder and collect the answers into @p info
+ * [nholders]; payloads (DRAIN only) are built per holder. Returns the
+ * first error, naming the holder in the detail.
+ */
+static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
+                                dkv__drain_info_t *info)
+{
+    dkv__client_t       *c    = &ctx->client;
+    int                  n    = ctx->nholders;
+    size_t               plen = strlen(ctx->stage.dir);
+    size_t               one  = sizeof(dkv__drain_req_t) + plen;
+    struct dkv_request **req  = calloc((size_t)n, sizeof(*req));
+    void               **buf  = calloc((size_t)n, sizeof(*buf));
+    size_t              *len  = calloc((size_t)n, sizeof(*len));
+    char *payload = (kind == DKV__MSG_DRAIN) ? malloc((size_t)n * one) : NULL;
+    dkv_status_t         status = DKV_OK, st;
+    int                  i;
+
+    if ((req == NULL) || (buf == NULL) || (len == NULL) ||
+        ((kind == DKV__MSG_DRAIN) && (payload == NULL))) {
+        status = DKV_ERR_NO_MEMORY;
+        n      = 0;
+    }
+    for (i = 0; i < n; i++) {
+        char *p = (payload != NULL) ? payload + (size_t)i * one : NULL;
+
+        if (p != NULL) {
+            dkv__drain_req_t r = {.index = (uint32_t)i, .nfiles = (uint32_t)n,
+                                  .path_len = (uint32_t)plen};
+
+            memcpy(p, &r, sizeof(r));
+            memcpy(p + sizeof(r), ctx->stage.dir, plen);
+        }
+        st = c->peers.dead[ctx->holders[i]]
+                 ? DKV_ERR_PEER_LOST
+                 : dkv__client_call_start(c, ctx->holders[i], kind,
+                                          ctx->stage.id, p,
+                                          (p != NULL) ? one : 0, &buf[i],
+                                          &len[i], &req[i]);
+        if (st != DKV_OK) {
+            req[i] = NULL;
+            status = (status == DKV_OK) ? st : status;
+            if (st == DKV_ERR_PEER_LOST) {
+                dkv__stage_detail(ctx, "drain to %s: holder rank %d is lost",
+                                  ctx->stage.dir, ctx->holders[i]);
+            }
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (req[i] == NULL) {
+            continue;
+        }
+        st = dkv__client_finish(c, req[i]); /* fills buf[i] and len[i] */
+        st = take_info(st, buf[i], len[i], &info[i]);
+        if ((st != DKV_OK) && (status == DKV_OK)) {
+            status = st;
+            dkv__stage_detail(ctx, "drain to %s: holder rank %d: %s",
+                              ctx->stage.dir, ctx->holders[i],
+                              dkv_strerror(st));
+        }
+    }
+    free(payload);
+    free(req);
+    free(buf);
+    free(len);
+    return status;
+}
+
+dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
+{
+    dkv__stage_t      *st = &ctx->stage;
+    dkv__drain_info_t *info;
+    dkv_status_t       status;
+
+    st->detail[0] = '\0';
+    if ((st->id != 0) && !st->ended) {
+        /* The previous drain first: it ends (and is committed) before the
+         * holders take the next snapshot. */
+        (void)dkv__stage_drain_wait(ctx, NULL);
+    }
+    status = fence_with(ctx, check_dir(ctx, dir));
+    if (status != DKV_OK) {
+        return status;
+    }
+    free(st->dir);
+    st->drains++;
+    st->id    = drain_id(ctx);
+    st->dir   = strdup(dir);
+    st->ended = 0;
+    memset(&st->last, 0, sizeof(st->last));
+    status = (st->dir != NULL) ? DKV_OK : DKV_ERR_NO_MEMORY;
+    if ((status == DKV_OK) && (ctx->client.barrier.me == 0)) {
+        info   = calloc((size_t)ctx->nholders, sizeof(*info));
+        status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN, info)
+                                : DKV_ERR_NO_MEMORY;
+        free(info);
+    }
+    status = fence_with(ctx, status);
+    if (status != DKV_OK) {
+        st->ended = 1;
+        st->final = status;
+    }
+    DKV_LOG_INFO("drain %016llx to %s: %s", (unsigned long long)st->id, dir,
+                 dkv_strerror(status));
+    return status;
+}
+
+static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info)
+{
+    dkv__drain_manifest_t m;
+    char                  err[512] = "";
+    dkv_status_t          status;
+    int                   i;
+
+    m.id     = ctx->stage.id;
+    m.nfiles = (size_t)ctx->nholders;
+    m.files  = calloc(m.nfiles, sizeof(*m.files));
+    if (m.files == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    for (i = 0; i < ctx->nholders; i++) {
+        m.files[i] = info[i].file;
+    }
+    status = dkv__drain_manifest_write(ctx->stage.dir, &m, err, sizeof(err));
+    if (status != DKV_OK) {
+        dkv__stage_detail(ctx, "%s", err);
+    }
+    free(m.files);
+    return status;
+}
+
+dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
+                                   dkv_drain_progress_t *progress_p)
+{
+    dkv__stage_t         *st = &ctx->stage;
+    dkv__drain_info_t    *info;
+    dkv_drain_progress_t  p = {0};
+    dkv_status_t          status;
+    int                   i, done = 1;
+
+    if (st->id == 0) {
+        return DKV_ERR_STATE;
+    }
+    if (!st->ended) {
+        info   = calloc((size_t)ctx->nholders, sizeof(*info));
+        status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN_QUERY, info)
+                                : DKV_ERR_NO_MEMORY;
+        for (i = 0; (status == DKV_OK) && (i < ctx->nholders); i++) {
+            p.bytes_written += info[i].bytes_written;
+            p.bytes_total += info[i].bytes_total;
+            p.keys_written += info[i].keys_written;
+            p.keys_total += info[i].keys_total;
+            done &= (int)info[i].done;
+        }
+        if ((status == DKV_OK) && done) {
+            status = commit(ctx, info);
+        }
+        if ((status != DKV_OK) || done) {
+            st->ended = 1;
+            st->final = status;
+            p.done    = 1;
+        }
+        if (status == DKV_OK) {
+            st->last = p;
+        }
+        st->last.done = st->ended;
+        free(info);
+    }
+    if (progress_p != NULL) {
+        *progress_p = st->last;
+    }
+    return st->ended ? st->final : DKV_OK;
+}
+
+dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
+                                   dkv_drain_progress_t *progress_p)
+{
+    uint64_t             timeout = (uint64_t)ctx->cfg.TIMEOUT_MS * 1000000ull;
+    uint64_t             stall   = dkv__now_ns() + timeout;
+    uint64_t             seen    = 0;
+    unsigned             pause   = DKV__DRAIN_POLL_MIN_US;
+    dkv_drain_progress_t p;
+    dkv_status_t         status;
+
+    for (;;) {
+        status = dkv__stage_drain_test(ctx, &p);
+        if ((status != DKV_OK) || p.done) {
+            break;
+        }
+        if (p.bytes_written + p.keys_written != seen) {
+            seen  = p.bytes_written + p.keys_written;
+            stall = dkv__now_ns() + timeout; /* progress: a new deadline */
+        } else if (dkv__now_ns() >= stall) {
+            dkv__stage_detail(ctx, "drain to %s: no progress for %u ms",
+                              ctx->stage.dir, ctx->cfg.TIMEOUT_MS);
+            status = DKV_ERR_TIMEOUT;
+            break;
+        }
+        usleep(pause);
+        pause = (pause * 2 < DKV__DRAIN_POLL_MAX_US) ? pause * 2
+                                                     : DKV__DRAIN_POLL_MAX_US;
+    }
+    if (progress_p != NULL) {
+        *progress_p = p;
+    }
+    return status;
+}
+
+void dkv__stage_finalize(dkv_ctx_t *ctx)
+{
+    dkv_status_t status;
+
+    if ((ctx->stage.id != 0) && !ctx->stage.ended &&
+        (ctx->client.barrier.me >= 0)) {
+        status = dkv__stage_drain_wait(ctx, NULL);
+        if (status != DKV_OK) {
+            DKV_LOG_WARN("drain to %s did not complete: %s", ctx->stage.dir,
+                         dkv_strerror(status));
+        }
+    }
+    free(ctx->stage.dir);
+    memset(&ctx->stage, 0, sizeof(ctx->stage));
+}

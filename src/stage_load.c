@@ -1,0 +1,160 @@
+/*
+ * stage_load: dkv_load. Every member reads the manifest and checks every
+ * file it names (present, size, header, footer); member i maps and fully
+ * verifies files i, i + n, i + 2n, ... (n members). A barrier then agrees
+ * on the verdict, so a bad drain loads nothing anywhere. Only then does
+ * each member put the records of its files, straight from the mapping; a
+ * fence ends the load. If storing fails somewhere (a holder full or lost),
+ * every member deletes what it stored, so no partial drain stays behind.
+ */
+#define DKV_LOG_MODULE "stage"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "ctx.h"
+#include "drain_file.h"
+#include "log.h"
+
+typedef struct load {
+    dkv__drain_manifest_t m;
+    dkv__drain_map_t     *maps; /* [m.nfiles], mapped only for mine */
+    int                   me, members;
+} load_t;
+
+static int mine(const load_t *l, size_t i)
+{
+    return (int)(i % (size_t)l->members) == l->me;
+}
+
+static dkv_status_t barrier(dkv_ctx_t *ctx, dkv_status_t mine)
+{
+    int32_t      verdict;
+    dkv_status_t status;
+
+    status = dkv__barrier_run(&ctx->client, mine, &verdict,
+                              dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
+    return (status != DKV_OK) ? status : (dkv_status_t)verdict;
+}
+
+/* Read the manifest, check every file, map and verify this rank's. */
+static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
+{
+    char         err[1024] = "";
+    dkv_status_t status;
+    size_t       i;
+
+    status = dkv__drain_manifest_read(dir, &l->m, err, sizeof(err));
+    if (status == DKV_OK) {
+        l->maps = calloc((l->m.nfiles > 0) ? l->m.nfiles : 1,
+                         sizeof(*l->maps));
+        status  = (l->maps != NULL) ? DKV_OK : DKV_ERR_NO_MEMORY;
+    }
+    for (i = 0; (status == DKV_OK) && (i < l->m.nfiles); i++) {
+        status = dkv__drain_file_check(dir, l->m.id, &l->m.files[i], err,
+                                       sizeof(err));
+    }
+    for (i = 0; (status == DKV_OK) && (i < l->m.nfiles); i++) {
+        if (mine(l, i)) {
+            status = dkv__drain_file_open(dir, l->m.id, &l->m.files[i],
+                                          &l->maps[i], err, sizeof(err));
+        }
+    }
+    if (status != DKV_OK) {
+        dkv__stage_detail(ctx, "load: %s", err);
+    }
+    return status;
+}
+
+/* Another rank found a damaged file: find and name it here too (only on
+ * this rare path does every rank read every file). */
+static void name_bad_file(dkv_ctx_t *ctx, const char *dir, load_t *l)
+{
+    dkv__drain_map_t map;
+    char             err[1024] = "";
+    size_t           i;
+
+    for (i = 0; i < l->m.nfiles; i++) {
+        if (mine(l, i)) {
+            continue;
+        }
+        memset(&map, 0, sizeof(map));
+        if (dkv__drain_file_open(dir, l->m.id, &l->m.files[i], &map, err,
+                                 sizeof(err)) != DKV_OK) {
+            dkv__stage_detail(ctx, "load: %s", err);
+            return;
+        }
+        dkv__drain_map_close(&map);
+    }
+    dkv__stage_detail(ctx, "load of %s: a file failed its check on another "
+                           "rank", dir);
+}
+
+/* Put (or, with @p del, delete) every record of this rank's files. */
+static dkv_status_t store_mine(dkv_ctx_t *ctx, load_t *l, int del)
+{
+    dkv__drain_item_t it;
+    char              key[DKV_KEY_MAX + 1];
+    dkv_status_t      status = DKV_OK;
+    size_t            i;
+
+    for (i = 0; (status == DKV_OK) && (i < l->m.nfiles); i++) {
+        if (!mine(l, i)) {
+            continue;
+        }
+        l->maps[i].pos = 32; /* restart: the records follow the header */
+        while ((status == DKV_OK) && dkv__drain_map_next(&l->maps[i], &it)) {
+            memcpy(key, it.key, it.key_len);
+            key[it.key_len] = '\0';
+            status = del ? dkv__client_delete_start(&ctx->client, key,
+                                                    it.key_len)
+                         : dkv__client_put(&ctx->client, key, it.key_len,
+                                           it.value, it.value_len);
+        }
+    }
+    return status;
+}
+
+static void release(load_t *l)
+{
+    size_t i;
+
+    for (i = 0; (l->maps != NULL) && (i < l->m.nfiles); i++) {
+        dkv__drain_map_close(&l->maps[i]);
+    }
+    free(l->maps);
+    dkv__drain_manifest_free(&l->m);
+}
+
+dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
+{
+    load_t       l = {.me = ctx->client.barrier.me,
+                      .members = ctx->client.barrier.nmembers};
+    dkv_status_t mine_st, status, quiet;
+
+    ctx->stage.detail[0] = '\0';
+    mine_st = check_all(ctx, dir, &l);
+    status  = barrier(ctx, mine_st);
+    if ((status == DKV_ERR_CORRUPT) && (mine_st == DKV_OK)) {
+        name_bad_file(ctx, dir, &l);
+    } else if ((status != DKV_OK) && (mine_st == DKV_OK)) {
+        dkv__stage_detail(ctx, "load of %s: failed on another rank: %s", dir,
+                          dkv_strerror(status));
+    }
+    if (status == DKV_OK) {
+        mine_st = store_mine(ctx, &l, 0);
+        quiet   = dkv__client_quiet(&ctx->client);
+        status  = barrier(ctx, (mine_st != DKV_OK) ? mine_st : quiet);
+        if (status != DKV_OK) {
+            dkv__stage_detail(ctx, "load of %s: storing failed (%s); the "
+                                   "loaded keys were removed", dir,
+                              dkv_strerror(status));
+            (void)store_mine(ctx, &l, 1);
+            (void)dkv__client_quiet(&ctx->client);
+            (void)barrier(ctx, DKV_OK);
+        }
+    }
+    release(&l);
+    return status;
+}

@@ -1,0 +1,27 @@
+# Checkpoint staging: replicas, listing, drain to files and load back.
+
+# Two copies on four holders; one holder dies and no acknowledged key is
+# lost. The survivors each print PASS (the job outlives the victim).
+dkv_mpi_test(NAME replicas_kill SOURCE test_replicas.c NP 4 ARGS kill
+  TIMEOUT 90 SURVIVE)
+set_tests_properties(mpi.replicas_kill PROPERTIES
+  ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
+  PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
+  FAIL_REGULAR_EXPRESSION "FAIL rank")
+# More copies than holders: writes fail with DKV_ERR_REPLICAS.
+dkv_mpi_test(NAME replicas_short SOURCE test_replicas.c NP 2 ARGS short
+  TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_REPLICAS=2)
+
+# Listing across holders and copies.
+dkv_mpi_test(NAME list_np4 SOURCE test_staging.c NP 4 ARGS list TIMEOUT 60
+  ENV DKV_HOLDERS=all)
+dkv_mpi_test(NAME list_np4_replicas SOURCE test_staging.c NP 4 ARGS list
+  TIMEOUT 60 ENV DKV_HOLDERS=all DKV_REPLICAS=3)
+
+# Drain in one job, load in jobs of other shapes, refuse damaged drains.
+add_test(NAME mpi.staging_drain
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/staging_drain.sh ${DKVRUN}
+          $<TARGET_FILE:test_staging>)
+set_tests_properties(mpi.staging_drain PROPERTIES LABELS mpi TIMEOUT 180
+  ENVIRONMENT "DKV_TIMEOUT_MS=20000"
+  PASS_REGULAR_EXPRESSION "PASS staging_drain" FAIL_REGULAR_EXPRESSION "FAIL")
