@@ -2,7 +2,8 @@
 # run_job.sh: run one dramkv job on two emulated nodes of the local cluster
 # (slurm/local-cluster up --netns), through launch/dkvrun.
 #
-#   run_job.sh [--expect REGEX] srun|mpirun NP NODES TIMEOUT -- prog args...
+#   run_job.sh [--expect REGEX] [--survive] srun|mpirun NP NODES TIMEOUT --
+#              prog args...
 #
 # srun:   salloc -N NODES -n NP, and inside it dkvrun (which then runs
 #         srun --mpi=pmix -N NODES -n NP). Slurm's default block layout puts
@@ -12,14 +13,20 @@
 #         NP == NODES one rank per node (--map-by node).
 # The whole job runs under `timeout`: TERM, so that salloc gives the
 # allocation back, then KILL. With --expect the job must also print a line
-# matching REGEX (grep -E); the exit code counts either way.
+# matching REGEX (grep -E); the exit code counts either way. --survive: the
+# job outlives dying ranks (dkvrun --survive).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 expect=""
+survive=()
 if [ "${1:-}" = --expect ]; then
     expect=$2
     shift 2
+fi
+if [ "${1:-}" = --survive ]; then
+    survive=(--survive)
+    shift
 fi
 if [ $# -lt 6 ] || [ "$5" != -- ]; then
     echo "usage: $0 srun|mpirun NP NODES TIMEOUT -- prog..." >&2
@@ -42,10 +49,12 @@ unset SLURM_JOB_ID
 case "$how" in
 srun)
     cmd=(salloc --quiet -N "$nodes" -n "$np" --time "$(((secs + 59) / 60 + 1))"
-        "$TOP/launch/dkvrun" -n "$np" -N "$nodes" --timeout "$secs" -- "$@")
+        "$TOP/launch/dkvrun" -n "$np" -N "$nodes" --timeout "$secs"
+        ${survive[@]+"${survive[@]}"} -- "$@")
     ;;
 mpirun)
-    cmd=("$TOP/launch/dkvrun" -n "$np" --timeout "$secs")
+    cmd=("$TOP/launch/dkvrun" -n "$np" --timeout "$secs"
+        ${survive[@]+"${survive[@]}"})
     [ "$np" != "$nodes" ] || cmd+=(-N "$nodes")
     cmd+=(-- "$@")
     ;;

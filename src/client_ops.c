@@ -1,0 +1,345 @@
+/*
+ * client_ops: starting operations on the caller's thread - choosing the
+ * holders of a key (its copies, known-dead holders left out), building and
+ * sending the request, and the blocking put and get built on them. A put
+ * or delete goes to every copy; a get asks the first live copy and, when
+ * its holder is lost, the next. Completion and waiting are in client.c.
+ *
+ * Owner: the thread that called dkv_init. Nothing here is thread-safe.
+ */
+#define DKV_LOG_MODULE "client"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "clock.h"
+#include "crc32c.h"
+#include "log.h"
+#include "place.h"
+
+/*
+ * The holders of a key, in the order they are asked, known-dead ones left
+ * out; at most DKV__PLACE_MAX_REPLICAS. With one copy: the key's holder,
+ * dead or not (its requests then fail with PEER_LOST).
+ */
+int dkv__client_targets(const dkv__client_t *c, const char *key,
+                        size_t key_len, int *rank)
+{
+    uint64_t hash = dkv__place_hash(key, key_len);
+    int      idx[DKV__PLACE_MAX_REPLICAS];
+    int      n, i;
+
+    if (c->replicas <= 1) {
+        rank[0] = c->holders[dkv__place_holder(hash, c->nholders)];
+        return 1;
+    }
+    n = dkv__place_replicas(hash, c->nholders, c->holder_node, c->holders,
+                            c->peers.dead, c->replicas, idx);
+    for (i = 0; i < n; i++) {
+        rank[i] = c->holders[idx[i]];
+    }
+    return n;
+}
+
+/* Build a request's header and send it with its value (may be NULL/0). */
+static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
+                                 int holder, const char *key, size_t key_len,
+                                 const void *value, size_t size)
+{
+    dkv__wire_hdr_t     fields;
+    ucp_request_param_t param;
+    ucp_ep_h            ep;
+    dkv_status_t        status;
+    void               *sreq;
+
+    req->holder = holder;
+    status      = dkv__peers_ep(&c->peers, DKV__PEER_SERVER, holder, &ep);
+    if (status != DKV_OK) {
+        return status;
+    }
+    memset(&fields, 0, sizeof(fields));
+    fields.kind      = req->kind;
+    fields.req_id    = dkv__req_id(req);
+    fields.value_len = size;
+    fields.secret    = c->secret;
+    fields.sender    = (uint32_t)c->rank;
+    fields.aux       = req->aux;
+    if (c->checksum && (req->kind == DKV__MSG_PUT)) {
+        fields.flags = DKV__WIRE_FLAG_VCRC;
+        fields.aux   = dkv__crc32c(0, value, size);
+    }
+    req->hdr_len     = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
+    req->start_ns    = dkv__now_ns();
+
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
+                         UCP_OP_ATTR_FIELD_USER_DATA |
+                         UCP_OP_ATTR_FIELD_FLAGS;
+    param.cb.send      = dkv__client_send_cb;
+    param.user_data    = req;
+    param.flags        = UCP_AM_SEND_FLAG_REPLY;
+    if (size >= c->rndv_thresh) {
+        param.flags |= UCP_AM_SEND_FLAG_RNDV;
+    }
+    sreq = ucp_am_send_nbx(ep, req->kind, req->am.bytes, req->hdr_len, value,
+                           size, &param);
+    if (UCS_PTR_IS_ERR(sreq)) {
+        DKV_LOG_DEBUG("send to holder %d failed: %s", req->holder,
+                      ucs_status_string(UCS_PTR_STATUS(sreq)));
+        return dkv__status_from_ucs(UCS_PTR_STATUS(sreq));
+    }
+    if (sreq == NULL) {
+        req->flags |= DKV__REQ_SEND_DONE;
+    } else {
+        req->send_req = sreq;
+        c->sends_queued++;
+    }
+    return DKV_OK;
+}
+
+static dkv_status_t write_one(dkv__client_t *c, uint8_t kind, int holder,
+                              const char *key, size_t key_len,
+                              const void *value, size_t size, int user,
+                              struct dkv_request **req_p)
+{
+    struct dkv_request *req = dkv__req_alloc(c);
+    dkv_status_t        status;
+
+    if (req == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    req->kind = kind;
+    status    = send_request(c, req, holder, key, key_len, value, size);
+    if (status != DKV_OK) {
+        dkv__req_release(c, req);
+        return status;
+    }
+    req->flags |= DKV__REQ_WRITE | (user ? DKV__REQ_USER : 0);
+    dkv__list_push_tail(&c->writes, &req->wlink);
+    c->outstanding++;
+    *req_p = req;
+    return DKV_OK;
+}
+
+/* Hand the copies of a write that failed to start back to the pool. */
+static void drop_chain(dkv__client_t *c, struct dkv_request *req)
+{
+    struct dkv_request *next;
+
+    for (; req != NULL; req = next) {
+        next         = req->sibling;
+        req->sibling = NULL;
+        req->flags &= ~DKV__REQ_USER;
+        if (req->flags & DKV__REQ_COMPLETE) {
+            dkv__req_release(c, req);
+        }
+    }
+}
+
+/*
+ * Send a put or delete to every holder of the key. With @p keep the copies
+ * are chained from the first by ->sibling and stay their waiter's (the
+ * user's, or a blocking put's) until it lets them go; without, they are
+ * released when acknowledged. A put needs every copy's holder alive.
+ */
+static dkv_status_t write_start(dkv__client_t *c, uint8_t kind,
+                                const char *key, size_t key_len,
+                                const void *value, size_t size, int keep,
+                                struct dkv_request **req_p)
+{
+    struct dkv_request *head = NULL, **tail = &head;
+    int                 rank[DKV__PLACE_MAX_REPLICAS];
+    int                 n = dkv__client_targets(c, key, key_len, rank);
+    dkv_status_t        status = DKV_OK;
+    int                 i;
+
+    if ((kind == DKV__MSG_PUT) && (n < c->replicas)) {
+        DKV_LOG_WARN("put of key %s: %d live holders for %d copies", key, n,
+                     c->replicas);
+        return DKV_ERR_REPLICAS;
+    }
+    if (n == 0) {
+        return DKV_ERR_PEER_LOST; /* a delete with every holder lost */
+    }
+    for (i = 0; (i < n) && (status == DKV_OK); i++) {
+        status = write_one(c, kind, rank[i], key, key_len, value, size, 1,
+                           tail);
+        if (status == DKV_OK) {
+            (*tail)->sibling = NULL;
+            tail = &(*tail)->sibling;
+        }
+    }
+    if ((status != DKV_OK) || !keep) {
+        drop_chain(c, head);
+        return status;
+    }
+    *req_p = head;
+    return DKV_OK;
+}
+
+dkv_status_t dkv__client_put_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, const void *value,
+                                   size_t size, int user,
+                                   struct dkv_request **req_p)
+{
+    return write_start(c, DKV__MSG_PUT, key, key_len, value, size, 1, req_p);
+}
+
+dkv_status_t dkv__client_delete_start(dkv__client_t *c, const char *key,
+                                      size_t key_len)
+{
+    return write_start(c, DKV__MSG_DELETE, key, key_len, NULL, 0, 0, NULL);
+}
+
+/* The first holder of the key not yet tried, or -1. */
+static int next_target(const dkv__client_t *c, const char *key,
+                       size_t key_len, const int *tried, int ntried)
+{
+    int rank[DKV__PLACE_MAX_REPLICAS];
+    int n = dkv__client_targets(c, key, key_len, rank);
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; (j < ntried) && (tried[j] != rank[i]); j++) {
+        }
+        if (j == ntried) {
+            return rank[i];
+        }
+    }
+    return -1;
+}
+
+/* Start a request whose reply carries a value: a get (@p key) or a
+ * staging request (@p payload, @p aux). */
+static dkv_status_t data_request_start(dkv__client_t *c, uint8_t kind,
+                                       int holder, const char *key,
+                                       size_t key_len, const void *payload,
+                                       size_t plen, uint64_t aux, void *buf,
+                                       size_t buf_size, size_t *size_p,
+                                       void **alloc_p, int user,
+                                       struct dkv_request **req_p)
+{
+    struct dkv_request *req = dkv__req_alloc(c);
+    dkv_status_t        status;
+
+    if (req == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    req->kind     = kind;
+    req->aux      = aux;
+    req->buf      = buf;
+    req->buf_size = buf_size;
+    req->size_p   = size_p;
+    req->alloc_p  = alloc_p;
+    status = send_request(c, req, holder, key, key_len, payload, plen);
+    if (status != DKV_OK) {
+        dkv__req_release(c, req);
+        return status;
+    }
+    req->flags |= user ? DKV__REQ_USER : 0;
+    dkv__list_push_tail(&c->gets, &req->wlink);
+    *req_p = req;
+    return DKV_OK;
+}
+
+static dkv_status_t get_start_at(dkv__client_t *c, int holder,
+                                 const char *key, size_t key_len, void *buf,
+                                 size_t buf_size, size_t *size_p,
+                                 void **alloc_p, int user,
+                                 struct dkv_request **req_p)
+{
+    return data_request_start(c, DKV__MSG_GET, holder, key, key_len, NULL, 0,
+                              0, buf, buf_size, size_p, alloc_p, user, req_p);
+}
+
+dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
+                                    uint8_t kind, uint64_t aux,
+                                    const void *payload, size_t len,
+                                    void **reply_p, size_t *reply_len_p,
+                                    struct dkv_request **req_p)
+{
+    return data_request_start(c, kind, holder, NULL, 0, payload, len, aux,
+                              NULL, 0, reply_len_p, reply_p, 0, req_p);
+}
+
+dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
+                                   size_t key_len, void *buf, size_t buf_size,
+                                   size_t *size_p, void **alloc_p, int user,
+                                   struct dkv_request **req_p)
+{
+    int holder = next_target(c, key, key_len, NULL, 0);
+
+    if (holder < 0) {
+        return DKV_ERR_PEER_LOST; /* every copy's holder is lost */
+    }
+    return get_start_at(c, holder, key, key_len, buf, buf_size, size_p,
+                        alloc_p, user, req_p);
+}
+
+dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
+                             size_t key_len, void *buf, size_t buf_size,
+                             size_t *size_p, void **alloc_p, int lost)
+{
+    int                 tried[DKV__PLACE_MAX_REPLICAS + 1];
+    int                 ntried = 0, holder;
+    struct dkv_request *req;
+    dkv_status_t        status = DKV_ERR_PEER_LOST;
+
+    if (lost >= 0) {
+        tried[ntried++] = lost;
+    }
+    while ((ntried <= DKV__PLACE_MAX_REPLICAS) &&
+           ((holder = next_target(c, key, key_len, tried, ntried)) >= 0)) {
+        tried[ntried++] = holder;
+        status = get_start_at(c, holder, key, key_len, buf, buf_size, size_p,
+                              alloc_p, 0, &req);
+        if (status == DKV_OK) {
+            status = dkv__client_finish(c, req);
+        }
+        if (status != DKV_ERR_PEER_LOST) {
+            break;
+        }
+        DKV_LOG_INFO("get of key %s: holder %d lost, trying the next copy",
+                     key, holder);
+    }
+    return status;
+}
+
+static int req_sent(void *arg)
+{
+    const struct dkv_request *req = arg;
+
+    return (req->flags & (DKV__REQ_SEND_DONE | DKV__REQ_COMPLETE |
+                          DKV__REQ_ABANDONED)) != 0;
+}
+
+dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
+                             size_t key_len, const void *value, size_t size)
+{
+    struct dkv_request *head, *req;
+    uint64_t            deadline;
+    dkv_status_t        status;
+
+    status = write_start(c, DKV__MSG_PUT, key, key_len, value, size, 1,
+                         &head);
+    if (status != DKV_OK) {
+        return status;
+    }
+    deadline = dkv__now_ns() + c->timeout_ns;
+    for (req = head; req != NULL; req = req->sibling) {
+        if (!req_sent(req) &&
+            (dkv__client_wait(c, req_sent, req, -1, deadline) != DKV_OK)) {
+            DKV_LOG_WARN("put of key %s to holder %d not sent after %llu ms",
+                         key, req->holder,
+                         (unsigned long long)(c->timeout_ns / 1000000));
+            dkv__client_abandon(c, req);
+        }
+        if ((req->flags & DKV__REQ_ABANDONED) && (status == DKV_OK)) {
+            status = req->status;
+        }
+    }
+    drop_chain(c, head);
+    return status;
+}
+
