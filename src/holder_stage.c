@@ -32,7 +32,8 @@
 static int has_prefix(const dkv__store_entry_t *e, const char *prefix,
                       size_t len)
 {
-    return (e->key_len >= len) && (memcmp(e->key, prefix, len) == 0);
+    return (len == 0) ||
+           ((e->key_len >= len) && (memcmp(e->key, prefix, len) == 0));
 }
 
 void dkv__holder_do_list(dkv__holder_t *h, dkv__op_t *op)

@@ -131,6 +131,9 @@ static void visit(listed_t *all, size_t n, dkv_list_cb_t cb, void *arg)
     char   key[DKV_KEY_MAX + 1];
     size_t i;
 
+    if (n == 0) {
+        return;
+    }
     qsort(all, n, sizeof(*all), cmp_listed);
     for (i = 0; i < n; i++) {
         if ((i > 0) && (cmp_listed(&all[i - 1], &all[i]) == 0)) {
