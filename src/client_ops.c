@@ -260,7 +260,7 @@ dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
                                     struct dkv_request **req_p)
 {
     return data_request_start(c, kind, holder, NULL, 0, payload, len, aux,
-                              NULL, 0, reply_len_p, reply_p, 0, req_p);
+                              NULL, 0, reply_len_p, reply_p, 1, req_p);
 }
 
 dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,

@@ -108,8 +108,20 @@ static dkv_status_t manifest_format(dkv__drain_err_t e, const char *path,
     return DKV_OK;
 }
 
-/* Remove the data files in @p dir that @p m does not name, errors ignored.
- * Temporary files ("*.tmp.*") and any other file are left alone. */
+/* A data file's temporary name left by a drain other than @p id (one that
+ * was killed or failed): "dkv-<other id>-h*.dat.tmp.*". */
+static int stale_tmp(const char *name, uint64_t id)
+{
+    char mine[32];
+
+    snprintf(mine, sizeof(mine), "dkv-%016llx-", (unsigned long long)id);
+    return (fnmatch(DKV__DRAIN_PATTERN ".tmp.*", name, 0) == 0) &&
+           (strncmp(name, mine, strlen(mine)) != 0);
+}
+
+/* Remove the data files in @p dir that @p m does not name, and temporary
+ * data files of other drains, errors ignored. Any other file (manifest
+ * temporaries included) is left alone. */
 static void remove_stale(const char *dir, const dkv__drain_manifest_t *m)
 {
     DIR *d = opendir(dir);
@@ -119,9 +131,9 @@ static void remove_stale(const char *dir, const dkv__drain_manifest_t *m)
         return;
     }
     while ((de = readdir(d)) != NULL) {
-        if ((fnmatch(DKV__DRAIN_PATTERN, de->d_name, 0) == 0) &&
-            (strstr(de->d_name, ".tmp.") == NULL) &&
-            (dkv__drain_name_index(de->d_name, m->id, m->nfiles) < 0)) {
+        if (((fnmatch(DKV__DRAIN_PATTERN, de->d_name, 0) == 0) &&
+             (dkv__drain_name_index(de->d_name, m->id, m->nfiles) < 0)) ||
+            stale_tmp(de->d_name, m->id)) {
             (void)unlinkat(dirfd(d), de->d_name, 0);
         }
     }

@@ -165,14 +165,18 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     dkv__drain_info_t *info;
     dkv_status_t       status;
 
-    st->detail[0] = '\0';
     if ((st->id != 0) && !st->ended) {
         /* The previous drain first: it ends (and is committed) before the
          * holders take the next snapshot. */
         (void)dkv__stage_drain_wait(ctx, NULL);
     }
-    status = fence_with(ctx, check_dir(ctx, dir));
+    st->detail[0] = '\0';
+    status        = fence_with(ctx, check_dir(ctx, dir));
     if (status != DKV_OK) {
+        if (st->detail[0] == '\0') {
+            dkv__stage_detail(ctx, "drain to %s: %s", dir,
+                              dkv_strerror(status));
+        }
         return status;
     }
     free(st->dir);
@@ -192,6 +196,10 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     if (status != DKV_OK) {
         st->ended = 1;
         st->final = status;
+        if (st->detail[0] == '\0') {
+            dkv__stage_detail(ctx, "drain to %s failed on another rank: %s",
+                              dir, dkv_strerror(status));
+        }
     }
     DKV_LOG_INFO("drain %016llx to %s: %s", (unsigned long long)st->id, dir,
                  dkv_strerror(status));

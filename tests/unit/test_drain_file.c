@@ -780,7 +780,6 @@ static void test_manifest_removes_old(void **state)
 {
     static const char *kept[] = {
         "notes.txt",
-        "dkv-fedcba9876543210-h00000.dat.tmp.123",
         "dramkv-drain.manifest.tmp.1.2.3",
         "dkv-0123456789abcdef-h00001.dat.tmp.9",
         "dkv.dat",
@@ -795,6 +794,8 @@ static void test_manifest_removes_old(void **state)
     }
     touch(t, "dkv-junk-hjunk.dat");
     touch(t, "dkv-0123456789abcdef-h00002.dat"); /* index beyond the drain */
+    /* A temporary data file of another (killed) drain goes too. */
+    touch(t, "dkv-fedcba9876543210-h00000.dat.tmp.123");
     cur = write_drain(t, ID);
     for (i = 0; i < 2; i++) {
         assert_false(exists(t, old.files[i].name));
@@ -805,7 +806,8 @@ static void test_manifest_removes_old(void **state)
     }
     assert_false(exists(t, "dkv-junk-hjunk.dat"));
     assert_false(exists(t, "dkv-0123456789abcdef-h00002.dat"));
-    assert_int_equal(count_entries(t), 2 + 1 + 5);
+    assert_false(exists(t, "dkv-fedcba9876543210-h00000.dat.tmp.123"));
+    assert_int_equal(count_entries(t), 2 + 1 + 4);
     assert_int_equal(read_manifest(t), DKV_OK);
     free(old.files);
     free(cur.files);

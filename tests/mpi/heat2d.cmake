@@ -1,0 +1,23 @@
+# examples/heat2d: the same grid, bit for bit, for any rank count and across
+# a crash and a restart from the drain (tests/mpi/heat2d_restart.sh runs the
+# jobs through launch/dkvrun and compares the grids).
+#   heat2d_plain              1 rank vs 3 ranks with checkpoints in DRAM
+#   heat2d_restart            2 ranks, killed after step 60, restarted on 2
+#   heat2d_restart_2to3/3to2  the restart job has another rank count
+if(TARGET heat2d)
+  # name:mode-and-rank-counts (see heat2d_restart.sh for the arguments)
+  foreach(spec plain:1:3 restart:2:2:2 restart_2to3:2:2:3 restart_3to2:3:3:2)
+    string(REPLACE ":" ";" t ${spec})
+    list(GET t 0 name)
+    list(SUBLIST t 1 -1 nps)
+    string(REGEX REPLACE "_.*" "" mode ${name})
+    add_test(NAME mpi.heat2d_${name}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/heat2d_restart.sh ${DKVRUN}
+              $<TARGET_FILE:heat2d> ${mode} ${nps})
+    set_tests_properties(mpi.heat2d_${name} PROPERTIES
+      LABELS "mpi;mpilib" TIMEOUT 90
+      ENVIRONMENT "DKV_TIMEOUT_MS=20000"
+      PASS_REGULAR_EXPRESSION "heat2d test passed"
+      FAIL_REGULAR_EXPRESSION "heat2d test FAILED")
+  endforeach()
+endif()
