@@ -11,7 +11,9 @@
  * Every --ckpt-every K steps the state is staged in DRAM through dramkv and
  * every --drain-every M checkpoints drained to files in the background
  * (heat2d_ckpt.c). --restart resumes from DRAM or, in a new job, from the
- * drain, with any number of ranks. --kill-after simulates a crash.
+ * drain, with any number of ranks. --kill-after simulates a crash;
+ * --lose-at wipes the grid mid-run and resumes from the checkpoint in DRAM
+ * within the same job.
  *
  *   launch/dkvrun -n 4 -- heat2d --nx 1024 --ny 1024 --steps 1000 \
  *       --ckpt-every 100 --drain-every 2 --drain-dir /shared/ck
@@ -23,6 +25,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: heat2d [--nx N] [--ny N] [--steps N] [--ckpt-every K]\n"
             "              [--drain-every M --drain-dir DIR] [--restart]\n"
+            "              [--lose-at STEP]\n"
             "              [--kill-after STEP] [--out FILE] [--quiet]\n");
 }
 
@@ -103,6 +107,8 @@ static int parse_opt(int c, const char *arg, heat2d_opts_t *o)
         return parse_long("drain-every", arg, 0, LONG_MAX, &o->drain_every);
     case 'K':
         return parse_long("kill-after", arg, 1, LONG_MAX, &o->kill_after);
+    case 'L':
+        return parse_long("lose-at", arg, 1, LONG_MAX, &o->lose_at);
     case 'd':
         o->drain_dir = arg;
         return 0;
@@ -131,12 +137,14 @@ static int parse_opts(int argc, char **argv, heat2d_opts_t *o)
         {"drain-dir", required_argument, NULL, 'd'},
         {"restart", no_argument, NULL, 'r'},
         {"kill-after", required_argument, NULL, 'K'},
+        {"lose-at", required_argument, NULL, 'L'},
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
     int c;
 
-    *o = (heat2d_opts_t){.nx = 256, .ny = 256, .steps = 100, .kill_after = -1};
+    *o = (heat2d_opts_t){.nx = 256, .ny = 256, .steps = 100, .kill_after = -1,
+                         .lose_at = -1};
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (parse_opt(c, optarg, o) != 0) {
             usage();
@@ -352,12 +360,41 @@ static void crash(const heat2d_grid_t *g, long step)
     raise(SIGKILL);
 }
 
+/*
+ * Simulated loss inside the job (--lose-at): every rank's grid is wiped
+ * (NaN) and the run resumes from the checkpoint still in DRAM, as a code
+ * would after losing a rank's state without losing the job. Returns the
+ * step resumed from, or -1.
+ */
+static long lose_and_resume(heat2d_grid_t *g, heat2d_ckpt_t *ck, long step)
+{
+    size_t i, n = (size_t)(g->nrows + 2) * (size_t)g->nx;
+    long   from = -1;
+
+    for (i = 0; i < n; i++) {
+        g->u[i] = NAN;
+        g->v[i] = NAN;
+    }
+    if (g->rank == 0) {
+        printf("heat2d: step %ld: --lose-at: grid lost, resuming from "
+               "DRAM\n", step);
+    }
+    return (heat2d_ckpt_restore(ck, g, &from) == 0) ? from : -1;
+}
+
 static int run(const heat2d_opts_t *o, heat2d_grid_t *g, heat2d_ckpt_t *ck,
                long step)
 {
-    long s;
+    long s, lose_at = o->lose_at;
 
     for (s = step + 1; s <= o->steps; s++) {
+        if (s - 1 == lose_at) {
+            lose_at = -1; /* once */
+            if ((s = lose_and_resume(g, ck, s - 1)) < 0) {
+                return -1;
+            }
+            s++;
+        }
         grid_step(g);
         if (heat2d_ckpt_poll(ck) != 0) {
             return -1;

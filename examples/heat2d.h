@@ -20,6 +20,8 @@ typedef struct heat2d_opts {
     const char *drain_dir;   /* borrowed from argv */
     int         restart;     /* resume from DRAM or from drain_dir */
     long        kill_after;  /* SIGKILL after this step, -1 = never */
+    long        lose_at;     /* lose the grid after this step and resume
+                                from the checkpoint in DRAM, -1 = never */
     const char *out;         /* final grid as raw doubles, NULL = none */
     int         quiet;       /* no progress lines */
 } heat2d_opts_t;

@@ -2,11 +2,14 @@
 # a crash and a restart from the drain (tests/mpi/heat2d_restart.sh runs the
 # jobs through launch/dkvrun and compares the grids).
 #   heat2d_plain              1 rank vs 3 ranks with checkpoints in DRAM
+#   heat2d_dram               3 ranks lose their grid after step 65 and
+#                             resume from the checkpoint in DRAM
 #   heat2d_restart            2 ranks, killed after step 60, restarted on 2
 #   heat2d_restart_2to3/3to2  the restart job has another rank count
 if(TARGET heat2d)
   # name:mode-and-rank-counts (see heat2d_restart.sh for the arguments)
-  foreach(spec plain:1:3 restart:2:2:2 restart_2to3:2:2:3 restart_3to2:3:3:2)
+  foreach(spec plain:1:3 dram:1:3 restart:2:2:2 restart_2to3:2:2:3
+      restart_3to2:3:3:2)
     string(REPLACE ":" ";" t ${spec})
     list(GET t 0 name)
     list(SUBLIST t 1 -1 nps)

@@ -3,12 +3,16 @@
 # however it is split across ranks and however often it is interrupted.
 #
 #   heat2d_restart.sh <dkvrun> <heat2d> plain   <np-ref> <np-run>
+#   heat2d_restart.sh <dkvrun> <heat2d> dram    <np-ref> <np-run>
 #   heat2d_restart.sh <dkvrun> <heat2d> restart <np-ref> <np-killed> \
 #                     <np-restart>
 #
 # plain:   a 100-step run on <np-ref> ranks without checkpoints writes A; a
 #          100-step run on <np-run> ranks with a checkpoint every 10 steps
 #          writes B; cmp A B.
+# dram:    A as above; a run with a checkpoint every 10 steps wipes its grid
+#          after step 65 and resumes from the step-60 checkpoint still in
+#          DRAM (same job), writing B; cmp A B.
 # restart: A as above; then a job on <np-killed> ranks checkpoints every 10
 #          steps, drains every 2 checkpoints and dies by SIGKILL after step
 #          60 (its launcher must fail); a new job on <np-restart> ranks loads
@@ -79,6 +83,15 @@ restart)
         fail "restart run"
     grep -Eq "restart from step (40|60):" "$tmp/restart.log" ||
         fail "the restart did not resume from step 40 or 60"
+    same
+    ;;
+dram)
+    np_run=$1
+    echo "== $np_run ranks, grid lost after step 65, resumed from DRAM"
+    run dram.log "$np_run" --ckpt-every 10 --lose-at 65 --out "$tmp/B" ||
+        fail "the run that loses its grid"
+    grep -q "restart from step 60:" "$tmp/dram.log" ||
+        fail "did not resume from the step-60 checkpoint in DRAM"
     same
     ;;
 *)
