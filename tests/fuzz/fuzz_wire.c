@@ -3,14 +3,49 @@
  * header as it would arrive from the network; its first byte also picks the
  * data-part length the transport would report. dkv__wire_unpack must never
  * crash, read out of bounds or accept a message that breaks its own rules.
+ * The same bytes are also fed, as a data part, to the staging payload
+ * parsers (LIST_REPLY entries, DRAIN request, DRAIN_REPLY info).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stage_wire.h"
 #include "wire.h"
 
 #define SECRET 0x5ec2e7ull
+
+/* The staging payloads of @p len bytes at @p buf: parse, never overrun. */
+static void fuzz_payloads(const uint8_t *buf, size_t len)
+{
+    dkv__drain_req_t  req;
+    dkv__drain_info_t info;
+    const char       *path, *key;
+    size_t            pos = 0, key_len, total = 0;
+    uint64_t          vsize;
+    int               rc;
+
+    while ((rc = dkv__list_entry_next(buf, len, &pos, &key, &key_len,
+                                      &vsize)) == 1) {
+        if ((key_len == 0) || (key_len > DKV_KEY_MAX) || (pos > len) ||
+            (key < (const char *)buf) || (key + key_len > (const char *)buf + len)) {
+            abort();
+        }
+        total += key_len;
+    }
+    if ((rc == 0) && (pos != len)) {
+        abort();
+    }
+    if ((dkv__drain_req_parse(buf, len, &req, &path) == DKV_OK) &&
+        ((sizeof(req) + req.path_len != len) || (req.index >= req.nfiles))) {
+        abort();
+    }
+    if ((dkv__drain_info_check(buf, len, &info) == DKV_OK) &&
+        ((info.bytes_written > info.bytes_total) || (info.done > 1))) {
+        abort();
+    }
+    (void)total;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (why == NULL) {
         abort();
     }
+    fuzz_payloads(copy, size - 1);
     free(copy);
     return 0;
 }
