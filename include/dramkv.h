@@ -107,8 +107,8 @@ enum {
 /**
  * Optional settings for dkv_init(). Set the bit of each field you fill in;
  * other fields take their DKV_* environment value, or the default written
- * beside them. A field set here beats the environment. Fields are only ever
- * appended.
+ * beside them. A field set here beats the environment (its variable is then
+ * not read at all). Fields are only ever appended.
  */
 typedef struct dkv_init_params {
     uint64_t field_mask;

@@ -38,7 +38,9 @@ enum {
     DKV__REQ_RECVING    = DKV_BIT(8), /* rendezvous receive in progress   */
     DKV__REQ_WRITE      = DKV_BIT(9), /* counted as outstanding write     */
     DKV__REQ_VCRC       = DKV_BIT(10),/* reply carried the value's CRC    */
-    DKV__REQ_RECVED     = DKV_BIT(11) /* rendezvous receive has ended     */
+    DKV__REQ_RECVED     = DKV_BIT(11),/* rendezvous receive has ended     */
+    DKV__REQ_ORPHAN     = DKV_BIT(12) /* get: every first copy's holder is
+                                         lost, so NOT_FOUND is PEER_LOST */
 };
 
 #define DKV__REQ_MAGIC 0x646b7672u

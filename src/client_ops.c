@@ -192,12 +192,46 @@ dkv_status_t dkv__client_delete_start(dkv__client_t *c, const char *key,
     return write_start(c, DKV__MSG_DELETE, key, key_len, NULL, 0, 0, NULL);
 }
 
+/*
+ * The holders a get asks, in order. The live ones among the key's first k
+ * holders with every holder counted: they got every write of the key, made
+ * before any loss or after (writes go to the first k live holders, which
+ * include them). If all of those are lost, the holders later writes went
+ * to; a key missing there may have been lost with the others, so
+ * *@p orphan_p is set (NOT_FOUND then becomes PEER_LOST).
+ */
+static int read_targets(const dkv__client_t *c, const char *key,
+                        size_t key_len, int *rank, int *orphan_p)
+{
+    uint64_t hash = dkv__place_hash(key, key_len);
+    int      idx[DKV__PLACE_MAX_REPLICAS];
+    int      n, i, live = 0;
+
+    *orphan_p = 0;
+    if (c->replicas <= 1) {
+        return dkv__client_targets(c, key, key_len, rank);
+    }
+    n = dkv__place_replicas(hash, c->nholders, c->holder_node, NULL, NULL,
+                            c->replicas, idx);
+    for (i = 0; i < n; i++) {
+        if (!c->peers.dead[c->holders[idx[i]]]) {
+            rank[live++] = c->holders[idx[i]];
+        }
+    }
+    if (live > 0) {
+        return live;
+    }
+    *orphan_p = 1;
+    return dkv__client_targets(c, key, key_len, rank);
+}
+
 /* The first holder of the key not yet tried, or -1. */
 static int next_target(const dkv__client_t *c, const char *key,
-                       size_t key_len, const int *tried, int ntried)
+                       size_t key_len, const int *tried, int ntried,
+                       int *orphan_p)
 {
     int rank[DKV__PLACE_MAX_REPLICAS];
-    int n = dkv__client_targets(c, key, key_len, rank);
+    int n = read_targets(c, key, key_len, rank, orphan_p);
     int i, j;
 
     for (i = 0; i < n; i++) {
@@ -268,13 +302,19 @@ dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
                                    size_t *size_p, void **alloc_p, int user,
                                    struct dkv_request **req_p)
 {
-    int holder = next_target(c, key, key_len, NULL, 0);
+    int          orphan;
+    int          holder = next_target(c, key, key_len, NULL, 0, &orphan);
+    dkv_status_t status;
 
     if (holder < 0) {
         return DKV_ERR_PEER_LOST; /* every copy's holder is lost */
     }
-    return get_start_at(c, holder, key, key_len, buf, buf_size, size_p,
-                        alloc_p, user, req_p);
+    status = get_start_at(c, holder, key, key_len, buf, buf_size, size_p,
+                          alloc_p, user, req_p);
+    if ((status == DKV_OK) && orphan) {
+        (*req_p)->flags |= DKV__REQ_ORPHAN;
+    }
+    return status;
 }
 
 dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
@@ -282,7 +322,7 @@ dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
                              size_t *size_p, void **alloc_p, int lost)
 {
     int                 tried[DKV__PLACE_MAX_REPLICAS + 1];
-    int                 ntried = 0, holder;
+    int                 ntried = 0, holder, orphan;
     struct dkv_request *req;
     dkv_status_t        status = DKV_ERR_PEER_LOST;
 
@@ -290,11 +330,13 @@ dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
         tried[ntried++] = lost;
     }
     while ((ntried <= DKV__PLACE_MAX_REPLICAS) &&
-           ((holder = next_target(c, key, key_len, tried, ntried)) >= 0)) {
+           ((holder = next_target(c, key, key_len, tried, ntried, &orphan)) >=
+            0)) {
         tried[ntried++] = holder;
         status = get_start_at(c, holder, key, key_len, buf, buf_size, size_p,
                               alloc_p, 0, &req);
         if (status == DKV_OK) {
+            req->flags |= orphan ? DKV__REQ_ORPHAN : 0;
             status = dkv__client_finish(c, req);
         }
         if (status != DKV_ERR_PEER_LOST) {

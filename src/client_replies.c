@@ -352,6 +352,9 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
 
 static void finish_get(struct dkv_request *req)
 {
+    if ((req->status == DKV_ERR_NOT_FOUND) && (req->flags & DKV__REQ_ORPHAN)) {
+        req->status = DKV_ERR_PEER_LOST; /* it may have been lost with them */
+    }
     if ((req->status == DKV_OK) && (req->flags & DKV__REQ_VCRC) &&
         (dkv__crc32c(0, req->buf, req->value_len) != req->vcrc)) {
         DKV_LOG_WARN("value from holder %d failed its CRC check", req->holder);

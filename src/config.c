@@ -299,7 +299,31 @@ static dkv_status_t load_defaults(cfg_loader_t *ld, char *err, size_t errlen)
     return DKV_OK;
 }
 
-static dkv_status_t load_env(cfg_loader_t *ld,
+/* 1 if @p params sets entry @p idx: then its variable is not even read. */
+static int param_sets(const dkv_init_params_t *params, int idx)
+{
+    static const struct {
+        int      idx;
+        uint64_t bit;
+    } fields[] = {
+        {DKV__CFG_IDX_TIMEOUT_MS, DKV_INIT_PARAM_FIELD_TIMEOUT_MS},
+        {DKV__CFG_IDX_HOLDERS, DKV_INIT_PARAM_FIELD_HOLDERS},
+        {DKV__CFG_IDX_HOLD_BYTES, DKV_INIT_PARAM_FIELD_HOLD_BYTES},
+        {DKV__CFG_IDX_DEDICATED, DKV_INIT_PARAM_FIELD_DEDICATED},
+        {DKV__CFG_IDX_REPLICAS, DKV_INIT_PARAM_FIELD_REPLICAS},
+    };
+    size_t i;
+
+    for (i = 0; (params != NULL) && (i < sizeof(fields) / sizeof(fields[0]));
+         i++) {
+        if ((fields[i].idx == idx) && (params->field_mask & fields[i].bit)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static dkv_status_t load_env(cfg_loader_t *ld, const dkv_init_params_t *params,
                              const char *(*getenv_fn)(const char *), char *err,
                              size_t errlen)
 {
@@ -311,7 +335,7 @@ static dkv_status_t load_env(cfg_loader_t *ld,
     for (idx = 0; idx < DKV__CFG_COUNT; idx++) {
         snprintf(var, sizeof(var), "DKV_%s", cfg_entries[idx].name);
         text = getenv_fn(var);
-        if (text == NULL) {
+        if ((text == NULL) || param_sets(params, idx)) {
             continue;
         }
         if (apply_text(ld, idx, text) != DKV_OK) {
@@ -380,7 +404,7 @@ dkv_status_t dkv__config_load(dkv__config_t *cfg,
 
     status = load_defaults(&ld, err, errlen);
     if ((status == DKV_OK) && (getenv_fn != NULL)) {
-        status = load_env(&ld, getenv_fn, err, errlen);
+        status = load_env(&ld, params, getenv_fn, err, errlen);
     }
     if ((status == DKV_OK) && (params != NULL)) {
         status = load_params(&ld, params, err, errlen);

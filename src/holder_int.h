@@ -66,6 +66,7 @@ typedef struct dkv__holder_drain {
     uint64_t               keys_total; /* n, kept after the pins go */
     dkv_status_t           status;   /* written by the drain thread */
     dkv__drain_file_info_t file;     /* written by the drain thread */
+    char                   err[192]; /* written by the drain thread */
     int                    wake_fd;  /* the holder's ctl_fd */
 } dkv__holder_drain_t;
 

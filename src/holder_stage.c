@@ -89,17 +89,16 @@ static void *drain_main(void *arg)
 {
     dkv__holder_t       *h = arg;
     dkv__holder_drain_t *d = &h->drain;
-    char                 err[512] = "";
     uint64_t             one = 1;
     ssize_t              rc;
 
     /* The application's compute comes first on a shared node. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     d->status = dkv__drain_file_write(d->dir, d->id, d->index, d->items, d->n,
-                                      &d->ctr, &d->cancel, &d->file, err,
-                                      sizeof(err));
+                                      &d->ctr, &d->cancel, &d->file, d->err,
+                                      sizeof(d->err));
     if (d->status != DKV_OK) {
-        DKV_LOG_ERROR("drain %016llx: %s", (unsigned long long)d->id, err);
+        DKV_LOG_ERROR("drain %016llx: %s", (unsigned long long)d->id, d->err);
     }
     atomic_store_explicit(&d->finished, 1, memory_order_release);
     rc = write(d->wake_fd, &one, sizeof(one));
@@ -167,6 +166,7 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
         return (d->id == id) ? DKV_OK : DKV_ERR_STATE;
     }
     memset(&d->file, 0, sizeof(d->file));
+    d->err[0]  = '\0';
     d->id      = id;
     d->index   = (int)req->index;
     d->status  = DKV_OK;
@@ -215,6 +215,9 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
                                                memory_order_relaxed);
     info->keys_written  = atomic_load_explicit(&d->ctr.keys,
                                                memory_order_relaxed);
+    if (finished && (d->status != DKV_OK)) {
+        snprintf(info->why, sizeof(info->why), "%s", d->err);
+    }
     if (finished && (d->status == DKV_OK)) {
         info->file          = d->file;
         info->bytes_written = d->bytes_total;

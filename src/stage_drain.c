@@ -14,6 +14,8 @@
  */
 #define DKV_LOG_MODULE "stage"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +43,28 @@ void dkv__stage_detail(dkv_ctx_t *ctx, const char *fmt, ...)
     DKV_LOG_ERROR("%s", ctx->stage.detail);
 }
 
+/* The drain directory exists and a file can be made in it: tried for real
+ * (permission bits do not tell, e.g. for root or on /proc). */
 static dkv_status_t check_dir(dkv_ctx_t *ctx, const char *dir)
 {
+    char        probe[DKV__DRAIN_PATH_MAX + 64];
     struct stat st;
+    int         fd;
 
-    if ((stat(dir, &st) != 0) || !S_ISDIR(st.st_mode) ||
-        (access(dir, W_OK | X_OK) != 0)) {
-        dkv__stage_detail(ctx, "drain: %s is not a writable directory", dir);
+    if ((stat(dir, &st) != 0) || !S_ISDIR(st.st_mode)) {
+        dkv__stage_detail(ctx, "drain: %s is not a directory", dir);
         return DKV_ERR_IO;
     }
+    snprintf(probe, sizeof(probe), "%s/.dkv-probe.%d.%ld", dir, ctx->rank,
+             (long)getpid());
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        dkv__stage_detail(ctx, "drain: cannot create files in %s: %s", dir,
+                          strerror(errno));
+        return DKV_ERR_IO;
+    }
+    close(fd);
+    (void)unlink(probe);
     return DKV_OK;
 }
 
@@ -147,9 +162,10 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
         st = take_info(st, buf[i], len[i], &info[i]);
         if ((st != DKV_OK) && (status == DKV_OK)) {
             status = st;
-            dkv__stage_detail(ctx, "drain to %s: holder rank %d: %s",
+            dkv__stage_detail(ctx, "drain to %s: holder rank %d: %s%s%s",
                               ctx->stage.dir, ctx->holders[i],
-                              dkv_strerror(st));
+                              dkv_strerror(st), info[i].why[0] ? ": " : "",
+                              info[i].why);
         }
     }
     free(payload);

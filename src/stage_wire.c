@@ -83,7 +83,8 @@ dkv_status_t dkv__drain_info_check(const void *buf, size_t len,
     if (!dkv__status_is_known(info.status) || (info.done > 1) ||
         (info.bytes_written > info.bytes_total) ||
         (info.keys_written > info.keys_total) ||
-        (memchr(info.file.name, '\0', sizeof(info.file.name)) == NULL)) {
+        (memchr(info.file.name, '\0', sizeof(info.file.name)) == NULL) ||
+        (memchr(info.why, '\0', sizeof(info.why)) == NULL)) {
         return DKV_ERR_PROTOCOL;
     }
     *info_p = info;

@@ -37,6 +37,8 @@ typedef struct dkv__drain_info {
     uint64_t bytes_written, bytes_total;
     uint64_t keys_written, keys_total;
     dkv__drain_file_info_t file; /* valid when done and status is DKV_OK */
+    char     why[192]; /* when status is an error: what went wrong (the
+                          file and the system's reason), NUL-terminated */
 } dkv__drain_info_t;
 
 /* Bytes one LIST_REPLY entry takes for a key of @p key_len. */
@@ -65,7 +67,7 @@ dkv_status_t dkv__drain_req_parse(const void *buf, size_t len,
                                   const char **path_p);
 
 /* Check a DRAIN_REPLY payload (length, status known, counts sane, the file
- * name NUL-terminated); DKV_OK or DKV_ERR_PROTOCOL. */
+ * name and the reason NUL-terminated); DKV_OK or DKV_ERR_PROTOCOL. */
 dkv_status_t dkv__drain_info_check(const void *buf, size_t len,
                                    dkv__drain_info_t *info_p);
 

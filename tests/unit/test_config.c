@@ -172,6 +172,25 @@ static void test_params_beat_env(void **state)
     assert_int_equal(load(&cfg, &params, env, err, sizeof(err)),
                      DKV_ERR_INVALID);
 
+    /* A field set in the parameters is not read from the environment, so a
+     * bad variable for it does not matter. */
+    {
+        const env_var_t bad[] = {{"DKV_REPLICAS", "abc"},
+                                 {"DKV_TIMEOUT_MS", "0"}, {NULL, NULL}};
+        dkv_init_params_t p2 = {
+            .field_mask = DKV_INIT_PARAM_FIELD_REPLICAS |
+                          DKV_INIT_PARAM_FIELD_TIMEOUT_MS,
+            .replicas = 2, .timeout_ms = 7};
+
+        assert_int_equal(load(&cfg, &p2, bad, err, sizeof(err)), DKV_OK);
+        assert_int_equal(cfg.REPLICAS, 2);
+        assert_int_equal(cfg.TIMEOUT_MS, 7);
+        p2.field_mask = DKV_INIT_PARAM_FIELD_REPLICAS;
+        assert_int_equal(load(&cfg, &p2, bad, err, sizeof(err)),
+                         DKV_ERR_INVALID);
+        assert_non_null(strstr(err, "DKV_TIMEOUT_MS"));
+    }
+
     /* Any non-zero dedicated means yes; one bit leaves the rest to env. */
     params.field_mask = DKV_INIT_PARAM_FIELD_DEDICATED;
     params.dedicated  = 42;

@@ -170,6 +170,10 @@ static void test_drain_info(void **state)
     assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
                      DKV_ERR_PROTOCOL);
     in.status = DKV_OK;
+    memset(in.why, 'y', sizeof(in.why)); /* no NUL in the reason */
+    assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
+                     DKV_ERR_PROTOCOL);
+    in.why[0] = '\0';
     memset(in.file.name, 'x', sizeof(in.file.name)); /* no NUL */
     assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
                      DKV_ERR_PROTOCOL);
