@@ -149,13 +149,15 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_init(const dkv_init_params_t *params,
                                     dkv_ctx_t **ctx_p);
 
 /**
- * Stop dramkv. Collective. Completes all outstanding writes first, then waits
- * for every rank, then releases everything. A non-dedicated rank also tells
- * the dedicated holders it is done. @p ctx must not be used afterwards.
+ * Stop dramkv. Collective. Waits for a drain this rank started and has not
+ * seen end (as dkv_drain_wait()), completes all outstanding writes, then
+ * waits for every rank, then releases everything. A non-dedicated rank also
+ * tells the dedicated holders it is done. @p ctx must not be used
+ * afterwards.
  *
  * @param [in] ctx  NULL: does nothing and returns DKV_OK.
- * @return DKV_OK or the first error of the outstanding writes; resources
- *         are released in every case.
+ * @return DKV_OK, the first error of the outstanding writes, or the
+ *         running drain's error; resources are released in every case.
  * @context Owner thread of @p ctx.
  */
 DKV_API dkv_status_t dkv_finalize(dkv_ctx_t *ctx);

@@ -452,7 +452,7 @@ static dkv_status_t say_bye(dkv_ctx_t *ctx, uint64_t deadline)
 
 dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
 {
-    dkv_status_t status, st;
+    dkv_status_t status, st, drain;
     uint64_t     deadline;
 
     if (ctx == NULL) {
@@ -462,8 +462,9 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     if (status != DKV_OK) {
         return status;
     }
-    dkv__stage_finalize(ctx); /* a running drain is finished first */
+    drain    = dkv__stage_finalize(ctx); /* a running drain ends first */
     status   = dkv__client_quiet(&ctx->client);
+    status   = (status == DKV_OK) ? drain : status;
     /* Ranks reach finalize at different times (load imbalance at the end of
      * a job is common): a holder must keep serving until the last one is
      * done, so this wait is longer than an ordinary call's. */

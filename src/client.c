@@ -173,6 +173,9 @@ static void record_failure(dkv__client_t *c, const struct dkv_request *req,
 {
     dkv__failure_t *f;
 
+    if (c->first_error == DKV_OK) {
+        c->first_error = status; /* reported by quiet even without memory */
+    }
     if (c->npending == c->pending_cap) {
         size_t cap = (c->pending_cap == 0) ? 16 : 2 * c->pending_cap;
 
@@ -186,9 +189,6 @@ static void record_failure(dkv__client_t *c, const struct dkv_request *req,
     f         = &c->pending[c->npending];
     f->key    = strdup(req->am.bytes + sizeof(dkv__wire_hdr_t));
     f->status = status;
-    if (c->first_error == DKV_OK) {
-        c->first_error = status;
-    }
     if (f->key != NULL) {
         c->npending++;
     }
@@ -232,13 +232,13 @@ static void let_go(dkv__client_t *c, struct dkv_request *req)
     }
 }
 
-static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req)
+static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req,
+                               uint64_t deadline)
 {
     dkv_status_t status;
 
     req->flags |= DKV__REQ_WAITED;
-    status = dkv__client_wait(c, req_complete, req, -1,
-                              dkv__now_ns() + c->timeout_ns);
+    status = dkv__client_wait(c, req_complete, req, -1, deadline);
     if ((status != DKV_OK) && (req->flags & DKV__REQ_RECVING)) {
         /* The value is streaming into the caller's buffer: returning now
          * would leave UCX writing into memory the caller owns again. The
@@ -257,20 +257,27 @@ static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req)
     return status;
 }
 
-dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req)
+dkv_status_t dkv__client_finish_until(dkv__client_t *c,
+                                      struct dkv_request *req,
+                                      uint64_t deadline)
 {
     struct dkv_request *next = req->sibling;
     dkv_status_t        status, copy;
 
     req->sibling = NULL;
-    status       = finish_one(c, req);
+    status       = finish_one(c, req, deadline);
     for (req = next; req != NULL; req = next) {
         next         = req->sibling;
         req->sibling = NULL;
-        copy         = finish_one(c, req);
+        copy         = finish_one(c, req, deadline);
         status       = (status == DKV_OK) ? copy : status;
     }
     return status;
+}
+
+dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req)
+{
+    return dkv__client_finish_until(c, req, dkv__now_ns() + c->timeout_ns);
 }
 
 static int no_outstanding(void *arg)

@@ -164,6 +164,13 @@ dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
                                     void **reply_p, size_t *reply_len_p,
                                     struct dkv_request **req_p);
 
+/* Wait (until @p deadline) for every request of @p head's chain to have
+ * been sent, then let the chain go (copies are released when acked). The
+ * first copy's abandonment status, or DKV_OK. */
+dkv_status_t dkv__client_release_sent(dkv__client_t *c,
+                                      struct dkv_request *head,
+                                      uint64_t deadline);
+
 /* Blocking put: returns when @p value may be reused. */
 dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
                              size_t key_len, const void *value, size_t size);
@@ -171,6 +178,11 @@ dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
 /* Wait for a request (and the copies chained to it) to complete and
  * release it; returns its status (the first error of the copies). */
 dkv_status_t dkv__client_finish(dkv__client_t *c, struct dkv_request *req);
+/* The same with one deadline for the request and its copies: a call that
+ * waits for several requests passes the same deadline to each. */
+dkv_status_t dkv__client_finish_until(dkv__client_t *c,
+                                      struct dkv_request *req,
+                                      uint64_t deadline);
 
 /* Wait for every outstanding write; the first error, failures listed. */
 dkv_status_t dkv__client_quiet(dkv__client_t *c);

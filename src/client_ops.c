@@ -137,22 +137,28 @@ static void drop_chain(dkv__client_t *c, struct dkv_request *req)
     }
 }
 
-/*
- * Send a put or delete to every holder of the key. With @p keep the copies
- * are chained from the first by ->sibling and stay their waiter's (the
- * user's, or a blocking put's) until it lets them go; without, they are
- * released when acknowledged. A put needs every copy's holder alive.
- */
-static dkv_status_t write_start(dkv__client_t *c, uint8_t kind,
-                                const char *key, size_t key_len,
-                                const void *value, size_t size, int keep,
-                                struct dkv_request **req_p)
+static int in_chain(const struct dkv_request *req, int holder)
 {
-    struct dkv_request *head = NULL, **tail = &head;
-    int                 rank[DKV__PLACE_MAX_REPLICAS];
-    int                 n = dkv__client_targets(c, key, key_len, rank);
-    dkv_status_t        status = DKV_OK;
-    int                 i;
+    for (; req != NULL; req = req->sibling) {
+        if (req->holder == holder) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Start the copies of a write that are not started yet (a copy per target
+ * holder not in the chain); appends to *@p tail. */
+static dkv_status_t start_copies(dkv__client_t *c, uint8_t kind,
+                                 const char *key, size_t key_len,
+                                 const void *value, size_t size,
+                                 struct dkv_request *head,
+                                 struct dkv_request ***tail)
+{
+    int          rank[DKV__PLACE_MAX_REPLICAS];
+    int          n = dkv__client_targets(c, key, key_len, rank);
+    dkv_status_t status = DKV_OK;
+    int          i;
 
     if ((kind == DKV__MSG_PUT) && (n < c->replicas)) {
         DKV_LOG_WARN("put of key %s: %d live holders for %d copies", key, n,
@@ -163,16 +169,51 @@ static dkv_status_t write_start(dkv__client_t *c, uint8_t kind,
         return DKV_ERR_PEER_LOST; /* a delete with every holder lost */
     }
     for (i = 0; (i < n) && (status == DKV_OK); i++) {
+        if (in_chain(head, rank[i])) {
+            continue;
+        }
         status = write_one(c, kind, rank[i], key, key_len, value, size, 1,
-                           tail);
+                           *tail);
         if (status == DKV_OK) {
-            (*tail)->sibling = NULL;
-            tail = &(*tail)->sibling;
+            (**tail)->sibling = NULL;
+            *tail = &(**tail)->sibling;
         }
     }
-    if ((status != DKV_OK) || !keep) {
-        drop_chain(c, head);
+    return status;
+}
+
+/*
+ * Send a put or delete to every holder of the key. With @p keep the copies
+ * are chained from the first by ->sibling and stay their waiter's (the
+ * user's, or a blocking put's) until it lets them go; without, they are
+ * released when acknowledged. A put needs every copy's holder alive: a
+ * holder found lost while starting is replaced once by the next live one.
+ * If the write cannot be started in full, the copies already started are
+ * waited for until sent (they read @p value) and the error is returned.
+ */
+static dkv_status_t write_start(dkv__client_t *c, uint8_t kind,
+                                const char *key, size_t key_len,
+                                const void *value, size_t size, int keep,
+                                struct dkv_request **req_p)
+{
+    struct dkv_request *head = NULL, **tail = &head;
+    dkv_status_t        status;
+
+    status = start_copies(c, kind, key, key_len, value, size, head, &tail);
+    if ((status == DKV_ERR_PEER_LOST) && (head != NULL)) {
+        status = start_copies(c, kind, key, key_len, value, size, head,
+                              &tail);
+    }
+    if (status != DKV_OK) {
+        if (head != NULL) {
+            (void)dkv__client_release_sent(c, head,
+                                           dkv__now_ns() + c->timeout_ns);
+        }
         return status;
+    }
+    if (!keep) {
+        drop_chain(c, head);
+        return DKV_OK;
     }
     *req_p = head;
     return DKV_OK;
@@ -356,24 +397,18 @@ static int req_sent(void *arg)
                           DKV__REQ_ABANDONED)) != 0;
 }
 
-dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
-                             size_t key_len, const void *value, size_t size)
+dkv_status_t dkv__client_release_sent(dkv__client_t *c,
+                                      struct dkv_request *head,
+                                      uint64_t deadline)
 {
-    struct dkv_request *head, *req;
-    uint64_t            deadline;
-    dkv_status_t        status;
+    struct dkv_request *req;
+    dkv_status_t        status = DKV_OK;
 
-    status = write_start(c, DKV__MSG_PUT, key, key_len, value, size, 1,
-                         &head);
-    if (status != DKV_OK) {
-        return status;
-    }
-    deadline = dkv__now_ns() + c->timeout_ns;
     for (req = head; req != NULL; req = req->sibling) {
         if (!req_sent(req) &&
             (dkv__client_wait(c, req_sent, req, -1, deadline) != DKV_OK)) {
-            DKV_LOG_WARN("put of key %s to holder %d not sent after %llu ms",
-                         key, req->holder,
+            DKV_LOG_WARN("write to holder %d not sent after %llu ms",
+                         req->holder,
                          (unsigned long long)(c->timeout_ns / 1000000));
             dkv__client_abandon(c, req);
         }
@@ -383,5 +418,19 @@ dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
     }
     drop_chain(c, head);
     return status;
+}
+
+dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
+                             size_t key_len, const void *value, size_t size)
+{
+    struct dkv_request *head;
+    dkv_status_t        status;
+
+    status = write_start(c, DKV__MSG_PUT, key, key_len, value, size, 1,
+                         &head);
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__client_release_sent(c, head, dkv__now_ns() + c->timeout_ns);
 }
 

@@ -38,6 +38,8 @@
 #include "dramkv.h"
 
 #define DKV__DRAIN_MANIFEST "dramkv-drain.manifest"
+/* Bytes of a data file's header: its first record starts here. */
+#define DKV__DRAIN_HEAD_BYTES 32
 #define DKV__DRAIN_NAME_MAX 64
 
 /* One key/value to write or read back. */

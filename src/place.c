@@ -33,9 +33,6 @@ int dkv__place_jump(uint64_t hash, int nbuckets)
     return (int)bucket;
 }
 
-/* Most holders remembered while walking (dead ones included). */
-#define DKV__PLACE_WALK_MAX 256
-
 static int in_list(const int *list, int n, int idx)
 {
     int i;
@@ -63,36 +60,61 @@ static int node_taken(const int *node, const int *list, int n, int idx)
     return 0;
 }
 
+static int is_dead(const int *rank, const uint8_t *dead, int idx)
+{
+    return (dead != NULL) && dead[(rank != NULL) ? rank[idx] : idx];
+}
+
 /*
- * The order is computed over every holder, dead or not, and the dead are
- * left out of the answer afterwards: so the copies a writer placed while
- * all were alive are, once a holder dies, the first ones asked.
+ * Add holders to @p out (n so far) until it has @p want: walking from
+ * @p first, holders on nodes not yet in @p out before the others, never a
+ * dead one or one already in @p out or @p skip.
+ */
+static int fill(uint64_t first, int nholders, const int *node, const int *rank,
+                const uint8_t *dead, const int *skip, int nskip, int want,
+                int *out, int n)
+{
+    int pass, i, idx;
+
+    for (pass = 0; (pass < 2) && (n < want); pass++) {
+        for (i = 0; (i < nholders) && (n < want); i++) {
+            idx = (int)((first + (uint64_t)i) % (uint64_t)nholders);
+            if (is_dead(rank, dead, idx) || in_list(out, n, idx) ||
+                in_list(skip, nskip, idx) ||
+                ((pass == 0) && node_taken(node, out, n, idx))) {
+                continue;
+            }
+            out[n++] = idx;
+        }
+    }
+    return n;
+}
+
+/*
+ * The key's original holders are computed with every holder alive; the
+ * live ones among them come first, so the copies a writer placed while all
+ * were alive are the first asked once some die. Free places go to live
+ * holders on nodes the live copies do not use yet, then to any live one.
  */
 int dkv__place_replicas(uint64_t hash, int nholders, const int *node,
                         const int *rank, const uint8_t *dead, int want,
                         int *out)
 {
-    int walked[DKV__PLACE_WALK_MAX];
-    int first = dkv__place_jump(hash, nholders);
-    int n = 0, nw = 0, pass, i, idx;
+    int orig[DKV__PLACE_MAX_REPLICAS];
+    int first, norig, n = 0, i;
 
-    /* Pass 0 takes holders on nodes not yet walked, pass 1 the rest. */
-    for (pass = 0; (pass < 2) && (n < want); pass++) {
-        for (i = 0; (i < nholders) && (n < want); i++) {
-            idx = (first + i) % nholders;
-            if (in_list(walked, nw, idx) ||
-                ((pass == 0) && node_taken(node, walked, nw, idx))) {
-                continue;
-            }
-            if (nw < DKV__PLACE_WALK_MAX) {
-                walked[nw++] = idx;
-            } else if (in_list(out, n, idx)) {
-                continue; /* very many dead holders: out is the memory */
-            }
-            if ((dead == NULL) || !dead[(rank != NULL) ? rank[idx] : idx]) {
-                out[n++] = idx;
-            }
+    if (nholders < 1) {
+        return 0;
+    }
+    want  = (want > DKV__PLACE_MAX_REPLICAS) ? DKV__PLACE_MAX_REPLICAS : want;
+    first = dkv__place_jump(hash, nholders);
+    norig = fill((uint64_t)first, nholders, node, NULL, NULL, NULL, 0, want,
+                 orig, 0);
+    for (i = 0; i < norig; i++) {
+        if (!is_dead(rank, dead, orig[i])) {
+            out[n++] = orig[i];
         }
     }
-    return n;
+    return fill((uint64_t)first, nholders, node, rank, dead, orig, norig,
+                want, out, n);
 }

@@ -30,10 +30,11 @@ static inline int dkv__place_holder(uint64_t hash, int nholders)
 
 /*
  * The holders (indices into the holder list) that keep the key with
- * @p hash, in the order they are asked: the jump-hash holder first, then
- * walking the list onward from it (wrapping), holders on nodes not yet in
- * the answer before those on nodes already in it. The order is the same
- * whether or not some holders are dead; dead ones are then left out.
+ * @p hash, in the order they are asked. With every holder alive: the
+ * jump-hash holder first, then walking the list onward from it (wrapping),
+ * holders on nodes not yet in the answer before those on nodes already in
+ * it (the key's originals). With some dead: the live originals first, in
+ * that order, then live stand-ins, again on unused nodes first.
  *
  * @param node   Borrowed [nholders]: node number of each holder; NULL
  *               means every holder is on a node of its own.

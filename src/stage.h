@@ -19,6 +19,8 @@ typedef struct dkv__stage {
     int                  ended;   /* final status known */
     dkv_status_t         final;
     dkv_drain_progress_t last;
+    struct dkv__drain_info *info; /* [nholders] last answers; done ones are
+                                     not asked again */
     char                 detail[1024]; /* why the last call failed */
 } dkv__stage_t;
 
@@ -32,8 +34,9 @@ dkv_status_t dkv__stage_drain_test(struct dkv_ctx *ctx,
 dkv_status_t dkv__stage_drain_wait(struct dkv_ctx *ctx,
                                    dkv_drain_progress_t *progress_p);
 dkv_status_t dkv__stage_load(struct dkv_ctx *ctx, const char *dir);
-/* At finalize: wait for a drain this rank started and has not seen end. */
-void dkv__stage_finalize(struct dkv_ctx *ctx);
+/* At finalize: wait for a drain this rank started and has not seen end;
+ * its status (DKV_OK if there was none). */
+dkv_status_t dkv__stage_finalize(struct dkv_ctx *ctx);
 /* Record why a call failed (printf-style) in ctx->stage.detail. */
 void dkv__stage_detail(struct dkv_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -105,6 +105,16 @@ static dkv_status_t take_info(dkv_status_t status, void *buf, size_t len,
     return status;
 }
 
+/* The status to keep of two: an error over DKV_OK, and any other error over
+ * a timeout (a timeout may pass; what a holder reported does not). */
+static dkv_status_t worse(dkv_status_t kept, dkv_status_t st)
+{
+    if ((kept == DKV_OK) || ((kept == DKV_ERR_TIMEOUT) && (st != DKV_OK))) {
+        return st;
+    }
+    return kept;
+}
+
 /*
  * Send @p kind to every holder and collect the answers into @p info
  * [nholders]; payloads (DRAIN only) are built per holder. Returns the
@@ -122,7 +132,8 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
     size_t              *len  = calloc((size_t)n, sizeof(*len));
     char *payload = (kind == DKV__MSG_DRAIN) ? malloc((size_t)n * one) : NULL;
     dkv_status_t         status = DKV_OK, st;
-    int                  i;
+    uint64_t             deadline;
+    int                  i, timed_out = 0;
 
     if ((req == NULL) || (buf == NULL) || (len == NULL) ||
         ((kind == DKV__MSG_DRAIN) && (payload == NULL))) {
@@ -132,6 +143,9 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
     for (i = 0; i < n; i++) {
         char *p = (payload != NULL) ? payload + (size_t)i * one : NULL;
 
+        if ((kind == DKV__MSG_DRAIN_QUERY) && info[i].done) {
+            continue; /* its answer is final and kept */
+        }
         if (p != NULL) {
             dkv__drain_req_t r = {.index = (uint32_t)i, .nfiles = (uint32_t)n,
                                   .path_len = (uint32_t)plen};
@@ -147,18 +161,21 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
                                           &len[i], &req[i]);
         if (st != DKV_OK) {
             req[i] = NULL;
-            status = (status == DKV_OK) ? st : status;
+            status = worse(status, st);
             if (st == DKV_ERR_PEER_LOST) {
                 dkv__stage_detail(ctx, "drain to %s: holder rank %d is lost",
                                   ctx->stage.dir, ctx->holders[i]);
             }
         }
     }
+    deadline = dkv__now_ns() + c->timeout_ns;
     for (i = 0; i < n; i++) {
         if (req[i] == NULL) {
             continue;
         }
-        st = dkv__client_finish(c, req[i]); /* fills buf[i] and len[i] */
+        /* fills buf[i] and len[i]; one deadline for all holders */
+        st = dkv__client_finish_until(c, req[i], deadline);
+        timed_out |= (st == DKV_ERR_TIMEOUT);
         st = take_info(st, buf[i], len[i], &info[i]);
         if ((st != DKV_OK) && (status == DKV_OK)) {
             status = st;
@@ -168,7 +185,11 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
                               info[i].why);
         }
     }
-    free(payload);
+    /* A request given up on may still be read by UCX: its payload stays
+     * (leaked, as the barrier's buffers are) rather than freed under it. */
+    if (!timed_out) {
+        free(payload);
+    }
     free(req);
     free(buf);
     free(len);
@@ -196,12 +217,15 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
         return status;
     }
     free(st->dir);
+    free(st->info);
+    st->info = calloc((size_t)ctx->nholders, sizeof(*st->info));
     st->drains++;
     st->id    = drain_id(ctx);
     st->dir   = strdup(dir);
     st->ended = 0;
     memset(&st->last, 0, sizeof(st->last));
-    status = (st->dir != NULL) ? DKV_OK : DKV_ERR_NO_MEMORY;
+    status = ((st->dir != NULL) && (st->info != NULL)) ? DKV_OK
+                                                        : DKV_ERR_NO_MEMORY;
     if ((status == DKV_OK) && (ctx->client.barrier.me == 0)) {
         info   = calloc((size_t)ctx->nholders, sizeof(*info));
         status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN, info)
@@ -250,7 +274,6 @@ dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
                                    dkv_drain_progress_t *progress_p)
 {
     dkv__stage_t         *st = &ctx->stage;
-    dkv__drain_info_t    *info;
     dkv_drain_progress_t  p = {0};
     dkv_status_t          status;
     int                   i, done = 1;
@@ -259,29 +282,28 @@ dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
         return DKV_ERR_STATE;
     }
     if (!st->ended) {
-        info   = calloc((size_t)ctx->nholders, sizeof(*info));
-        status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN_QUERY, info)
-                                : DKV_ERR_NO_MEMORY;
-        for (i = 0; (status == DKV_OK) && (i < ctx->nholders); i++) {
-            p.bytes_written += info[i].bytes_written;
-            p.bytes_total += info[i].bytes_total;
-            p.keys_written += info[i].keys_written;
-            p.keys_total += info[i].keys_total;
-            done &= (int)info[i].done;
+        status = ask_holders(ctx, DKV__MSG_DRAIN_QUERY, st->info);
+        for (i = 0; i < ctx->nholders; i++) {
+            p.bytes_written += st->info[i].bytes_written;
+            p.bytes_total += st->info[i].bytes_total;
+            p.keys_written += st->info[i].keys_written;
+            p.keys_total += st->info[i].keys_total;
+            done &= (int)st->info[i].done;
+        }
+        if (status == DKV_ERR_TIMEOUT) {
+            status = DKV_OK; /* no answer yet: dkv_drain_wait's stall
+                                deadline decides */
+            done   = 0;
         }
         if ((status == DKV_OK) && done) {
-            status = commit(ctx, info);
+            status = commit(ctx, st->info);
         }
         if ((status != DKV_OK) || done) {
             st->ended = 1;
             st->final = status;
-            p.done    = 1;
         }
-        if (status == DKV_OK) {
-            st->last = p;
-        }
+        st->last      = p;
         st->last.done = st->ended;
-        free(info);
     }
     if (progress_p != NULL) {
         *progress_p = st->last;
@@ -323,9 +345,9 @@ dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
     return status;
 }
 
-void dkv__stage_finalize(dkv_ctx_t *ctx)
+dkv_status_t dkv__stage_finalize(dkv_ctx_t *ctx)
 {
-    dkv_status_t status;
+    dkv_status_t status = DKV_OK;
 
     if ((ctx->stage.id != 0) && !ctx->stage.ended &&
         (ctx->client.barrier.me >= 0)) {
@@ -336,5 +358,7 @@ void dkv__stage_finalize(dkv_ctx_t *ctx)
         }
     }
     free(ctx->stage.dir);
+    free(ctx->stage.info);
     memset(&ctx->stage, 0, sizeof(ctx->stage));
+    return status;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ctx.h"
 #include "log.h"
 #include "stage_wire.h"
@@ -57,6 +58,7 @@ static dkv_status_t ask_all(dkv_ctx_t *ctx, const char *prefix, size_t plen,
                             answers_t *a)
 {
     dkv__client_t *c = &ctx->client;
+    uint64_t       deadline;
     int            i;
 
     a->n      = ctx->nholders;
@@ -79,9 +81,10 @@ static dkv_status_t ask_all(dkv_ctx_t *ctx, const char *prefix, size_t plen,
             a->req[i] = NULL;
         }
     }
+    deadline = dkv__now_ns() + c->timeout_ns; /* one for all holders */
     for (i = 0; i < a->n; i++) {
         if (a->req[i] != NULL) {
-            a->status[i] = dkv__client_finish(c, a->req[i]);
+            a->status[i] = dkv__client_finish_until(c, a->req[i], deadline);
         }
         if (a->status[i] != DKV_OK) {
             a->buf[i] = NULL; /* written only on success */
@@ -153,9 +156,23 @@ dkv_status_t dkv__stage_list(dkv_ctx_t *ctx, const char *prefix,
     answers_t    a = {0};
     listed_t    *all = NULL;
     size_t       n = 0;
-    int          lost = 0, i;
-    dkv_status_t status = ask_all(ctx, prefix, prefix_len, &a);
+    int          lost = 0, timed_out = 0, i;
+    /* The requests send a copy: one given up on may still be read by UCX
+     * after the caller's prefix is gone. */
+    char        *copy = malloc(prefix_len + 1);
+    dkv_status_t status;
 
+    if (copy == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    if (prefix_len > 0) {
+        memcpy(copy, prefix, prefix_len);
+    }
+    status = ask_all(ctx, copy, prefix_len, &a);
+
+    for (i = 0; (a.status != NULL) && (i < a.n); i++) {
+        timed_out |= (a.status[i] == DKV_ERR_TIMEOUT);
+    }
     for (i = 0; (status == DKV_OK) && (i < a.n); i++) {
         lost += (a.status[i] == DKV_ERR_PEER_LOST);
         if ((a.status[i] != DKV_OK) && (a.status[i] != DKV_ERR_PEER_LOST)) {
@@ -172,5 +189,8 @@ dkv_status_t dkv__stage_list(dkv_ctx_t *ctx, const char *prefix,
     }
     free(all);
     free_answers(&a);
+    if (!timed_out) {
+        free(copy); /* else leaked: see above */
+    }
     return status;
 }

@@ -19,7 +19,8 @@
 
 typedef struct load {
     dkv__drain_manifest_t m;
-    dkv__drain_map_t     *maps; /* [m.nfiles], mapped only for mine */
+    dkv__drain_map_t     *maps;   /* [m.nfiles], mapped only for mine */
+    size_t               *stored; /* [m.nfiles] puts started per file */
     int                   me, members;
 } load_t;
 
@@ -47,9 +48,13 @@ static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
 
     status = dkv__drain_manifest_read(dir, &l->m, err, sizeof(err));
     if (status == DKV_OK) {
-        l->maps = calloc((l->m.nfiles > 0) ? l->m.nfiles : 1,
-                         sizeof(*l->maps));
-        status  = (l->maps != NULL) ? DKV_OK : DKV_ERR_NO_MEMORY;
+        l->maps   = calloc((l->m.nfiles > 0) ? l->m.nfiles : 1,
+                           sizeof(*l->maps));
+        l->stored = calloc((l->m.nfiles > 0) ? l->m.nfiles : 1,
+                           sizeof(*l->stored));
+        status    = ((l->maps != NULL) && (l->stored != NULL))
+                        ? DKV_OK
+                        : DKV_ERR_NO_MEMORY;
     }
     for (i = 0; (status == DKV_OK) && (i < l->m.nfiles); i++) {
         status = dkv__drain_file_check(dir, l->m.id, &l->m.files[i], err,
@@ -91,8 +96,9 @@ static void name_bad_file(dkv_ctx_t *ctx, const char *dir, load_t *l)
                            "rank", dir);
 }
 
-/* Put (or, with @p del, delete) every record of this rank's files. */
-static dkv_status_t store_mine(dkv_ctx_t *ctx, load_t *l, int del)
+/* Put every record of this rank's files; l->stored[i] counts the puts of
+ * file i that were started (they may still fail at the holder). */
+static dkv_status_t store_mine(dkv_ctx_t *ctx, load_t *l)
 {
     dkv__drain_item_t it;
     char              key[DKV_KEY_MAX + 1];
@@ -103,27 +109,70 @@ static dkv_status_t store_mine(dkv_ctx_t *ctx, load_t *l, int del)
         if (!mine(l, i)) {
             continue;
         }
-        l->maps[i].pos = 32; /* restart: the records follow the header */
         while ((status == DKV_OK) && dkv__drain_map_next(&l->maps[i], &it)) {
             memcpy(key, it.key, it.key_len);
             key[it.key_len] = '\0';
-            status = del ? dkv__client_delete_start(&ctx->client, key,
-                                                    it.key_len)
-                         : dkv__client_put(&ctx->client, key, it.key_len,
-                                           it.value, it.value_len);
+            status = dkv__client_put(&ctx->client, key, it.key_len, it.value,
+                                     it.value_len);
+            l->stored[i] += (status == DKV_OK);
         }
     }
     return status;
 }
 
-static void release(load_t *l)
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Storing failed somewhere: delete what this rank's load stored - the puts
+ * it started and its last quiet did not list as failed - so no part of the
+ * drain stays behind. Keys whose put failed were not changed and are left.
+ */
+static void unstore_mine(dkv_ctx_t *ctx, load_t *l)
+{
+    const dkv__client_t *c      = &ctx->client;
+    const char         **failed = calloc(c->nfailures + 1, sizeof(*failed));
+    const char          *k      = NULL;
+    dkv__drain_item_t    it;
+    char                 key[DKV_KEY_MAX + 1];
+    size_t               i, n;
+
+    for (i = 0; (failed != NULL) && (i < c->nfailures); i++) {
+        failed[i] = c->failures[i].key;
+    }
+    if (failed != NULL) {
+        qsort(failed, c->nfailures, sizeof(*failed), cmp_str);
+    }
+    for (i = 0; i < l->m.nfiles; i++) {
+        l->maps[i].pos = DKV__DRAIN_HEAD_BYTES; /* from the first record */
+        for (n = 0; (n < l->stored[i]) && mine(l, i) &&
+                    dkv__drain_map_next(&l->maps[i], &it);
+             n++) {
+            memcpy(key, it.key, it.key_len);
+            key[it.key_len] = '\0';
+            k = key;
+            if ((failed != NULL) &&
+                (bsearch(&k, failed, c->nfailures, sizeof(*failed),
+                         cmp_str) != NULL)) {
+                continue;
+            }
+            (void)dkv__client_delete_start(&ctx->client, key, it.key_len);
+        }
+    }
+    free(failed);
+}
+
+static void release(load_t *l, int keep_maps)
 {
     size_t i;
 
-    for (i = 0; (l->maps != NULL) && (i < l->m.nfiles); i++) {
+    for (i = 0; !keep_maps && (l->maps != NULL) && (i < l->m.nfiles); i++) {
         dkv__drain_map_close(&l->maps[i]);
     }
     free(l->maps);
+    free(l->stored);
     dkv__drain_manifest_free(&l->m);
 }
 
@@ -131,8 +180,12 @@ dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
 {
     load_t       l = {.me = ctx->client.barrier.me,
                       .members = ctx->client.barrier.nmembers};
-    dkv_status_t mine_st, status, quiet;
+    dkv_status_t mine_st, status, quiet = DKV_OK;
 
+    if ((ctx->stage.id != 0) && !ctx->stage.ended) {
+        /* A drain of this job still running (maybe into @p dir) first. */
+        (void)dkv__stage_drain_wait(ctx, NULL);
+    }
     ctx->stage.detail[0] = '\0';
     mine_st = check_all(ctx, dir, &l);
     status  = barrier(ctx, mine_st);
@@ -143,18 +196,18 @@ dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
                           dkv_strerror(status));
     }
     if (status == DKV_OK) {
-        mine_st = store_mine(ctx, &l, 0);
+        mine_st = store_mine(ctx, &l);
         quiet   = dkv__client_quiet(&ctx->client);
         status  = barrier(ctx, (mine_st != DKV_OK) ? mine_st : quiet);
         if (status != DKV_OK) {
             dkv__stage_detail(ctx, "load of %s: storing failed (%s); the "
-                                   "loaded keys were removed", dir,
+                                   "keys it stored were removed again", dir,
                               dkv_strerror(status));
-            (void)store_mine(ctx, &l, 1);
+            unstore_mine(ctx, &l);
             (void)dkv__client_quiet(&ctx->client);
             (void)barrier(ctx, DKV_OK);
         }
     }
-    release(&l);
+    release(&l, (mine_st == DKV_ERR_TIMEOUT) || (quiet == DKV_ERR_TIMEOUT));
     return status;
 }

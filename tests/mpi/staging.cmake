@@ -8,6 +8,13 @@ set_tests_properties(mpi.replicas_kill PROPERTIES
   ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
   PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
   FAIL_REGULAR_EXPRESSION "FAIL rank")
+# A holder gone before first contact: puts go to a stand-in, and never
+# return while a copy still reads the caller's buffer (regression).
+dkv_mpi_test(NAME replicas_partial SOURCE test_replicas.c NP 3 ARGS partial
+  TIMEOUT 60 SURVIVE)
+set_tests_properties(mpi.replicas_partial PROPERTIES
+  ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
+  PASS_REGULAR_EXPRESSION "PASS rank 0" FAIL_REGULAR_EXPRESSION "FAIL rank")
 # More copies than holders: writes fail with DKV_ERR_REPLICAS.
 dkv_mpi_test(NAME replicas_short SOURCE test_replicas.c NP 2 ARGS short
   TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_REPLICAS=2)

@@ -7,8 +7,9 @@
  * deleted keys stay deleted, and new writes go to the live holders.
  *
  * argv[1]: "kill" (4 ranks, DKV_HOLDERS=all, rank 3 dies; run with dkvrun
- * --survive, each survivor prints PASS) or "short" (more copies than
- * holders: puts fail with DKV_ERR_REPLICAS, nothing is stored).
+ * --survive, each survivor prints PASS), "short" (more copies than
+ * holders: puts fail with DKV_ERR_REPLICAS, nothing is stored) or
+ * "partial" (3 ranks: a holder gone before first contact, see run_partial).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -119,6 +120,51 @@ static int run_kill(dkv_ctx_t *ctx, char *buf)
     return 0;
 }
 
+/*
+ * Regression: a holder exits before anyone asked it anything; a put whose
+ * copy cannot start on it must not return while another copy still reads
+ * the buffer (the caller then reuses it and the holder stored bytes never
+ * put). Now the lost holder is replaced by a live one: every put succeeds
+ * and reads back exactly; a put that fails must leave no foreign bytes.
+ */
+static int run_partial(dkv_ctx_t *ctx, char *buf)
+{
+    enum { SIZE = 1 << 20, N = 24 };
+    char         key[32];
+    size_t       n;
+    int          i, failed[N] = {0};
+    dkv_status_t s;
+
+    T_OK(dkv_fence(ctx));
+    if (t_rank == 2) {
+        _exit(0);
+    }
+    if (t_rank == 0) {
+        usleep(300000);
+        for (i = 0; i < N; i++) {
+            snprintf(key, sizeof(key), "partial/%d", i);
+            memset(buf, 'A', SIZE);
+            s = dkv_put(ctx, key, buf, SIZE);
+            failed[i] = (s != DKV_OK);
+            memset(buf, 0xEE, SIZE); /* the buffer is the caller's again */
+        }
+        s = dkv_quiet(ctx);
+        for (i = 0; i < N; i++) {
+            snprintf(key, sizeof(key), "partial/%d", i);
+            s = dkv_get(ctx, key, buf, SIZE, &n);
+            if (s == DKV_OK) {
+                T_CHECK((n == SIZE) && (buf[0] == 'A') &&
+                        (buf[SIZE - 1] == 'A') &&
+                        (memchr(buf, 0xEE, SIZE) == NULL));
+            }
+            T_CHECK(!failed[i] || (s != DKV_OK) || (buf[0] == 'A'));
+        }
+        printf("PASS rank 0\n");
+    }
+    fflush(stdout);
+    _exit(0);
+}
+
 static int run_short(dkv_ctx_t *ctx, char *buf)
 {
     size_t n;
@@ -142,6 +188,8 @@ int main(int argc, char **argv)
     T_CHECK(buf != NULL);
     if (strcmp(mode, "short") == 0) {
         run_short(ctx, buf);
+    } else if (strcmp(mode, "partial") == 0) {
+        run_partial(ctx, buf);
     } else {
         run_kill(ctx, buf);
     }

@@ -12,6 +12,10 @@
  *               reads back version 1 of every key, byte for byte.
  *   bad DIR S   dkv_load(DIR) must fail with status S (by name) on every
  *               rank, name a file in dkv_error_detail(), and store nothing.
+ *   nospace DIR a load that does not fit fails with DKV_ERR_NO_SPACE and
+ *               leaves the keys stored before it, and none of its own.
+ *   lostdir DIR the drain directory vanishes after dkv_drain_start:
+ *               dkv_finalize returns the drain's error.
  * Every rank prints "PASS rank N".
  */
 #include <stdio.h>
@@ -227,6 +231,50 @@ static void run_bad(dkv_ctx_t *ctx, const char *dir, const char *expect)
     T_OK(dkv_fence(ctx));
 }
 
+/* Regression: a load that fails while storing (holder full) removes what
+ * it stored, and nothing else - keys that were there before stay. */
+static void run_nospace(dkv_ctx_t *ctx, const char *dir)
+{
+    char   key[64], v[64];
+    size_t n;
+    int    i;
+
+    for (i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "keep/%d/%d", t_rank, i);
+        T_OK(dkv_put(ctx, key, key, strlen(key) + 1));
+    }
+    T_OK(dkv_fence(ctx));
+    T_STATUS(DKV_ERR_NO_SPACE, dkv_load(ctx, dir));
+    printf("rank %d load: %s\n", t_rank, dkv_error_detail(ctx));
+    T_OK(dkv_fence(ctx));
+    T_CHECK(count(ctx, "ck/", NULL) == 0);
+    for (i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "keep/%d/%d", t_rank, i);
+        T_OK(dkv_get(ctx, key, v, sizeof(v), &n));
+        T_CHECK(strcmp(v, key) == 0);
+    }
+}
+
+/* Regression: dkv_finalize reports a drain that failed in the background
+ * (its directory removed after the start). Every rank waits for the drain
+ * in finalize and gets its error. */
+static int run_lostdir(dkv_ctx_t *ctx, const char *dir, char *buf)
+{
+    char         cmd[4200];
+    dkv_status_t s;
+
+    put_set(ctx, t_rank, 1, buf);
+    T_OK(dkv_drain_start(ctx, dir));
+    if (t_rank == 0) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        T_CHECK(system(cmd) == 0);
+    }
+    s = dkv_finalize(ctx);
+    printf("rank %d finalize: %s\n", t_rank, dkv_strerror(s));
+    T_CHECK(s != DKV_OK);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = (argc > 1) ? argv[1] : "list";
@@ -241,6 +289,13 @@ int main(int argc, char **argv)
         run_drain(ctx, dir, buf);
     } else if (strcmp(mode, "load") == 0) {
         run_load(ctx, dir);
+    } else if (strcmp(mode, "nospace") == 0) {
+        run_nospace(ctx, dir);
+    } else if (strcmp(mode, "lostdir") == 0) {
+        run_lostdir(ctx, dir, buf);
+        printf("PASS rank %d\n", t_rank);
+        free(buf);
+        return 0;
     } else {
         run_bad(ctx, dir, (argc > 3) ? argv[3] : "");
     }

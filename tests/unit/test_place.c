@@ -223,6 +223,24 @@ static void check_failover(const int *node)
     }
 }
 
+/* A dead holder does not keep its node from getting a copy: with one of
+ * node 1's two holders dead, every key still has a copy on node 1. */
+static void test_replicas_dead_frees_node(void **state)
+{
+    static const int node[4] = {0, 0, 1, 1};
+    uint8_t dead[4] = {0, 0, 1, 0};
+    int out[2];
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        assert_int_equal(dkv__place_replicas(key_hash(i), 4, node, NULL,
+                                             dead, 2, out), 2);
+        assert_int_not_equal(node[out[0]], node[out[1]]);
+        assert_int_not_equal(out[0], 2);
+        assert_int_not_equal(out[1], 2);
+    }
+}
+
 static void test_replicas_failover_order(void **state)
 {
     static const int alternating[4] = {0, 1, 0, 1};
@@ -245,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_replicas_distinct_nodes),
         cmocka_unit_test(test_replicas_dead_and_short),
         cmocka_unit_test(test_replicas_failover_order),
+        cmocka_unit_test(test_replicas_dead_frees_node),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
