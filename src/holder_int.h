@@ -56,7 +56,9 @@ typedef struct dkv__holder_drain {
     atomic_int             finished; /* set by the drain thread at its end */
     atomic_int             cancel;   /* set by the holder thread at stop */
     uint64_t               id;       /* 0: never drained */
-    int                    index;
+    int                    index;    /* file index in the drain */
+    int                    nfiles;
+    uint8_t               *dead;     /* [nholders] lost at the start, or NULL */
     char                  *dir;
     dkv__store_entry_t   **entries;  /* pinned snapshot */
     dkv__drain_item_t     *items;

@@ -71,18 +71,26 @@ void dkv__holder_do_list(dkv__holder_t *h, dkv__op_t *op)
     dkv__holder_send_reply(h, op, DKV__MSG_LIST_REPLY, DKV_OK, buf, bytes);
 }
 
-/* 1 if this holder keeps the first copy of the key (it drains it). */
+/*
+ * 1 if this holder drains the key: it keeps the key's first live copy -
+ * the first of its original holders still alive when the drain started,
+ * or, if all of those were lost, the first stand-in later writes went to
+ * (the order a get asks in). Every holder decides from the same lost set,
+ * so each key is drained once.
+ */
 static int first_copy(const dkv__holder_t *h, const dkv__store_entry_t *e)
 {
     uint64_t hash = dkv__place_hash(e->key, e->key_len);
-    int      idx;
+    int      idx[DKV__PLACE_MAX_REPLICAS];
 
     if (h->cfg.replicas <= 1) {
         return 1; /* a single copy is always its holder's */
     }
-    (void)dkv__place_replicas(hash, h->cfg.nholders, h->cfg.holder_node, NULL,
-                              NULL, 1, &idx);
-    return idx == h->cfg.index;
+    if (dkv__place_replicas(hash, h->cfg.nholders, h->cfg.holder_node, NULL,
+                            h->drain.dead, h->cfg.replicas, idx) < 1) {
+        return 0;
+    }
+    return idx[0] == h->cfg.index;
 }
 
 static void *drain_main(void *arg)
@@ -117,9 +125,11 @@ static void release_snapshot(dkv__holder_t *h)
     free(d->entries);
     free(d->items);
     free(d->dir);
+    free(d->dead);
     d->entries = NULL;
     d->items   = NULL;
     d->dir     = NULL;
+    d->dead    = NULL;
     d->n       = 0;
 }
 
@@ -156,8 +166,32 @@ static dkv_status_t take_snapshot(dkv__holder_t *h)
     return DKV_OK;
 }
 
+/* The lost-holder bitmap as one byte per holder (NULL: none lost). */
+static dkv_status_t take_dead(dkv__holder_t *h, const dkv__drain_req_t *req,
+                              const uint8_t *bits)
+{
+    int i, any = 0;
+
+    if (bits == NULL) {
+        return DKV_OK;
+    }
+    if (req->dead_len != ((uint32_t)h->cfg.nholders + 7) / 8) {
+        return DKV_ERR_PROTOCOL;
+    }
+    h->drain.dead = calloc((size_t)h->cfg.nholders, 1);
+    if (h->drain.dead == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    for (i = 0; i < h->cfg.nholders; i++) {
+        h->drain.dead[i] = (bits[i / 8] >> (i % 8)) & 1;
+        any |= h->drain.dead[i];
+    }
+    return (h->drain.dead[h->cfg.index] || !any) ? DKV_ERR_PROTOCOL : DKV_OK;
+}
+
 static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
-                                const dkv__drain_req_t *req, const char *path)
+                                const dkv__drain_req_t *req, const char *path,
+                                const uint8_t *dead)
 {
     dkv__holder_drain_t *d = &h->drain;
     dkv_status_t         status;
@@ -169,6 +203,7 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     d->err[0]  = '\0';
     d->id      = id;
     d->index   = (int)req->index;
+    d->nfiles  = (int)req->nfiles;
     d->status  = DKV_OK;
     d->wake_fd = h->ctl_fd;
     atomic_store(&d->ctr.bytes, 0);
@@ -176,7 +211,10 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     atomic_store(&d->finished, 0);
     atomic_store(&d->cancel, 0);
     d->dir = strndup(path, req->path_len);
-    status = (d->dir != NULL) ? take_snapshot(h) : DKV_ERR_NO_MEMORY;
+    status = (d->dir != NULL) ? take_dead(h, req, dead) : DKV_ERR_NO_MEMORY;
+    if (status == DKV_OK) {
+        status = take_snapshot(h);
+    }
     if ((status == DKV_OK) &&
         (pthread_create(&d->thread, NULL, drain_main, h) != 0)) {
         status = DKV_ERR_NO_MEMORY;
@@ -209,6 +247,8 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
     info->status        = (status != DKV_OK) ? status
                                              : (finished ? d->status : DKV_OK);
     info->done          = (uint32_t)finished;
+    info->index         = (uint32_t)d->index;
+    info->nfiles        = (uint32_t)d->nfiles;
     info->bytes_total   = d->bytes_total;
     info->keys_total    = d->keys_total;
     info->bytes_written = atomic_load_explicit(&d->ctr.bytes,
@@ -232,17 +272,18 @@ void dkv__holder_do_drain(dkv__holder_t *h, dkv__op_t *op)
 {
     dkv__drain_req_t req;
     const char      *path;
+    const uint8_t   *dead;
     dkv_status_t     status;
 
     if ((op->hdr.aux == 0) ||
-        (dkv__drain_req_parse(op->data, op->data_len, &req, &path) !=
+        (dkv__drain_req_parse(op->data, op->data_len, &req, &path, &dead) !=
          DKV_OK)) {
         dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_ERR_PROTOCOL,
                                NULL, 0);
         return;
     }
     dkv__holder_drain_reap(h);
-    status = drain_begin(h, op->hdr.aux, &req, path);
+    status = drain_begin(h, op->hdr.aux, &req, path, dead);
     reply_info(h, op, status);
 }
 

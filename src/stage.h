@@ -21,6 +21,7 @@ typedef struct dkv__stage {
     dkv_drain_progress_t last;
     struct dkv__drain_info *info; /* [nholders] last answers; done ones are
                                      not asked again */
+    uint8_t             *lost;    /* [nholders] found lost during the drain */
     char                 detail[1024]; /* why the last call failed */
 } dkv__stage_t;
 

@@ -115,57 +115,124 @@ static dkv_status_t worse(dkv_status_t kept, dkv_status_t st)
     return kept;
 }
 
+/* Fold holder @p i's outcome @p st into @p status (see ask_holders). */
+static dkv_status_t note(dkv_ctx_t *ctx, uint8_t kind, int i, dkv_status_t st,
+                         const dkv__drain_info_t *info, dkv_status_t status)
+{
+    if (st == DKV_OK) {
+        return status;
+    }
+    if ((kind == DKV__MSG_DRAIN_QUERY) && (st == DKV_ERR_PEER_LOST)) {
+        ctx->stage.lost[i] = 1;
+        return status;
+    }
+    if (worse(status, st) != status) {
+        dkv__stage_detail(ctx, "drain to %s: holder rank %d: %s%s%s",
+                          ctx->stage.dir, ctx->holders[i], dkv_strerror(st),
+                          ((info != NULL) && info->why[0]) ? ": " : "",
+                          (info != NULL) ? info->why : "");
+    }
+    return worse(status, st);
+}
+
+/* A DRAIN payload per live holder: index among the live ones, the path,
+ * and the bitmap of lost holders when there are any. */
+typedef struct drain_msgs {
+    char  *buf;
+    size_t one;      /* bytes per holder */
+    int    nlive;
+    int    any_dead;
+} drain_msgs_t;
+
+static dkv_status_t build_msgs(dkv_ctx_t *ctx, drain_msgs_t *dm)
+{
+    const uint8_t *dead = ctx->client.peers.dead;
+    size_t         plen = strlen(ctx->stage.dir);
+    size_t         blen = ((size_t)ctx->nholders + 7) / 8;
+    int            i, k = 0;
+
+    dm->nlive = 0;
+    dm->any_dead = 0;
+    for (i = 0; i < ctx->nholders; i++) {
+        dm->nlive += !dead[ctx->holders[i]];
+    }
+    dm->any_dead = dm->nlive < ctx->nholders;
+    dm->one      = sizeof(dkv__drain_req_t) + plen + (dm->any_dead ? blen : 0);
+    dm->buf      = calloc((size_t)ctx->nholders, dm->one);
+    if (dm->buf == NULL) {
+        return DKV_ERR_NO_MEMORY;
+    }
+    for (i = 0; i < ctx->nholders; i++) {
+        char            *p = dm->buf + (size_t)i * dm->one;
+        dkv__drain_req_t r = {.index = (uint32_t)k, .nfiles = (uint32_t)dm->nlive,
+                              .path_len = (uint32_t)plen,
+                              .dead_len = dm->any_dead ? (uint32_t)blen : 0};
+        int              j;
+
+        if (dead[ctx->holders[i]]) {
+            continue;
+        }
+        k++;
+        memcpy(p, &r, sizeof(r));
+        memcpy(p + sizeof(r), ctx->stage.dir, plen);
+        for (j = 0; dm->any_dead && (j < ctx->nholders); j++) {
+            if (dead[ctx->holders[j]]) {
+                p[sizeof(r) + plen + (size_t)j / 8] |= (char)(1 << (j % 8));
+            }
+        }
+    }
+    return (dm->nlive > 0) ? DKV_OK : DKV_ERR_PEER_LOST;
+}
+
+/* 1 if holder @p i is not asked: known lost, or (queries) its final answer
+ * is kept. */
+static int skip_holder(const dkv_ctx_t *ctx, uint8_t kind,
+                       const dkv__drain_info_t *info, int i)
+{
+    if (ctx->client.peers.dead[ctx->holders[i]]) {
+        return 1;
+    }
+    return (kind == DKV__MSG_DRAIN_QUERY) &&
+           (info[i].done || ctx->stage.lost[i]);
+}
+
 /*
- * Send @p kind to every holder and collect the answers into @p info
- * [nholders]; payloads (DRAIN only) are built per holder. Returns the
- * first error, naming the holder in the detail.
+ * Send @p kind to every live holder and collect the answers into @p info
+ * [nholders]. DRAIN: every error counts (the drain does not start). QUERY:
+ * a holder found lost is marked in stage.lost and is not an error here
+ * (the drain may not have needed it); the rest is the first error, a
+ * holder's own before a timeout, naming the holder in the detail.
  */
 static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
                                 dkv__drain_info_t *info)
 {
-    dkv__client_t       *c    = &ctx->client;
-    int                  n    = ctx->nholders;
-    size_t               plen = strlen(ctx->stage.dir);
-    size_t               one  = sizeof(dkv__drain_req_t) + plen;
-    struct dkv_request **req  = calloc((size_t)n, sizeof(*req));
-    void               **buf  = calloc((size_t)n, sizeof(*buf));
-    size_t              *len  = calloc((size_t)n, sizeof(*len));
-    char *payload = (kind == DKV__MSG_DRAIN) ? malloc((size_t)n * one) : NULL;
+    dkv__client_t       *c   = &ctx->client;
+    int                  n   = ctx->nholders;
+    struct dkv_request **req = calloc((size_t)n, sizeof(*req));
+    void               **buf = calloc((size_t)n, sizeof(*buf));
+    size_t              *len = calloc((size_t)n, sizeof(*len));
+    drain_msgs_t         dm  = {0};
     dkv_status_t         status = DKV_OK, st;
     uint64_t             deadline;
     int                  i, timed_out = 0;
 
-    if ((req == NULL) || (buf == NULL) || (len == NULL) ||
-        ((kind == DKV__MSG_DRAIN) && (payload == NULL))) {
+    if ((req == NULL) || (buf == NULL) || (len == NULL)) {
         status = DKV_ERR_NO_MEMORY;
-        n      = 0;
+    } else if (kind == DKV__MSG_DRAIN) {
+        status = build_msgs(ctx, &dm);
     }
-    for (i = 0; i < n; i++) {
-        char *p = (payload != NULL) ? payload + (size_t)i * one : NULL;
+    for (i = 0; (status == DKV_OK) && (i < n); i++) {
+        char *p = (dm.buf != NULL) ? dm.buf + (size_t)i * dm.one : NULL;
 
-        if ((kind == DKV__MSG_DRAIN_QUERY) && info[i].done) {
-            continue; /* its answer is final and kept */
+        if (skip_holder(ctx, kind, info, i)) {
+            continue;
         }
-        if (p != NULL) {
-            dkv__drain_req_t r = {.index = (uint32_t)i, .nfiles = (uint32_t)n,
-                                  .path_len = (uint32_t)plen};
-
-            memcpy(p, &r, sizeof(r));
-            memcpy(p + sizeof(r), ctx->stage.dir, plen);
-        }
-        st = c->peers.dead[ctx->holders[i]]
-                 ? DKV_ERR_PEER_LOST
-                 : dkv__client_call_start(c, ctx->holders[i], kind,
-                                          ctx->stage.id, p,
-                                          (p != NULL) ? one : 0, &buf[i],
-                                          &len[i], &req[i]);
+        st = dkv__client_call_start(c, ctx->holders[i], kind, ctx->stage.id,
+                                    p, (p != NULL) ? dm.one : 0, &buf[i],
+                                    &len[i], &req[i]);
         if (st != DKV_OK) {
             req[i] = NULL;
-            status = worse(status, st);
-            if (st == DKV_ERR_PEER_LOST) {
-                dkv__stage_detail(ctx, "drain to %s: holder rank %d is lost",
-                                  ctx->stage.dir, ctx->holders[i]);
-            }
+            status = note(ctx, kind, i, st, NULL, status);
         }
     }
     deadline = dkv__now_ns() + c->timeout_ns;
@@ -176,19 +243,13 @@ static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
         /* fills buf[i] and len[i]; one deadline for all holders */
         st = dkv__client_finish_until(c, req[i], deadline);
         timed_out |= (st == DKV_ERR_TIMEOUT);
-        st = take_info(st, buf[i], len[i], &info[i]);
-        if ((st != DKV_OK) && (status == DKV_OK)) {
-            status = st;
-            dkv__stage_detail(ctx, "drain to %s: holder rank %d: %s%s%s",
-                              ctx->stage.dir, ctx->holders[i],
-                              dkv_strerror(st), info[i].why[0] ? ": " : "",
-                              info[i].why);
-        }
+        st     = take_info(st, buf[i], len[i], &info[i]);
+        status = note(ctx, kind, i, st, &info[i], status);
     }
     /* A request given up on may still be read by UCX: its payload stays
      * (leaked, as the barrier's buffers are) rather than freed under it. */
     if (!timed_out) {
-        free(payload);
+        free(dm.buf);
     }
     free(req);
     free(buf);
@@ -218,14 +279,17 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     }
     free(st->dir);
     free(st->info);
+    free(st->lost);
     st->info = calloc((size_t)ctx->nholders, sizeof(*st->info));
+    st->lost = calloc((size_t)ctx->nholders, 1);
     st->drains++;
     st->id    = drain_id(ctx);
     st->dir   = strdup(dir);
     st->ended = 0;
     memset(&st->last, 0, sizeof(st->last));
-    status = ((st->dir != NULL) && (st->info != NULL)) ? DKV_OK
-                                                        : DKV_ERR_NO_MEMORY;
+    status = ((st->dir != NULL) && (st->info != NULL) && (st->lost != NULL))
+                 ? DKV_OK
+                 : DKV_ERR_NO_MEMORY;
     if ((status == DKV_OK) && (ctx->client.barrier.me == 0)) {
         info   = calloc((size_t)ctx->nholders, sizeof(*info));
         status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN, info)
@@ -246,7 +310,10 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     return status;
 }
 
-static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info)
+/* Write the manifest from the finished holders' answers (one file per
+ * index 0..nfiles-1). */
+static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info,
+                          uint32_t nfiles)
 {
     dkv__drain_manifest_t m;
     char                  err[512] = "";
@@ -254,13 +321,15 @@ static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info)
     int                   i;
 
     m.id     = ctx->stage.id;
-    m.nfiles = (size_t)ctx->nholders;
+    m.nfiles = nfiles;
     m.files  = calloc(m.nfiles, sizeof(*m.files));
     if (m.files == NULL) {
         return DKV_ERR_NO_MEMORY;
     }
     for (i = 0; i < ctx->nholders; i++) {
-        m.files[i] = info[i].file;
+        if (info[i].done && (info[i].nfiles == nfiles)) {
+            m.files[info[i].index] = info[i].file;
+        }
     }
     status = dkv__drain_manifest_write(ctx->stage.dir, &m, err, sizeof(err));
     if (status != DKV_OK) {
@@ -270,33 +339,60 @@ static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info)
     return status;
 }
 
+/* Where the drain stands from the answers so far: DKV_OK with *done_p = 1
+ * when every file is complete, DKV_OK with 0 while holders still work,
+ * DKV_ERR_PEER_LOST when a holder of the drain was lost before its file
+ * was complete. Sums the progress into @p p. */
+static dkv_status_t tally(dkv_ctx_t *ctx, dkv_drain_progress_t *p,
+                          uint32_t *nfiles_p, int *done_p)
+{
+    const dkv__drain_info_t *info = ctx->stage.info;
+    uint32_t                 nfiles = 0, finished = 0;
+    int                      i, working = 0;
+
+    for (i = 0; i < ctx->nholders; i++) {
+        p->bytes_written += info[i].bytes_written;
+        p->bytes_total += info[i].bytes_total;
+        p->keys_written += info[i].keys_written;
+        p->keys_total += info[i].keys_total;
+        nfiles = (info[i].nfiles > nfiles) ? info[i].nfiles : nfiles;
+        finished += info[i].done;
+        working += !info[i].done && !ctx->stage.lost[i] &&
+                   !ctx->client.peers.dead[ctx->holders[i]];
+    }
+    *nfiles_p = nfiles;
+    *done_p   = (nfiles > 0) && (finished == nfiles);
+    if (!*done_p && (working == 0)) {
+        dkv__stage_detail(ctx, "drain to %s: a holder was lost before its "
+                               "file was complete", ctx->stage.dir);
+        return DKV_ERR_PEER_LOST;
+    }
+    return DKV_OK;
+}
+
 dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
                                    dkv_drain_progress_t *progress_p)
 {
     dkv__stage_t         *st = &ctx->stage;
     dkv_drain_progress_t  p = {0};
     dkv_status_t          status;
-    int                   i, done = 1;
+    uint32_t              nfiles;
+    int                   done = 0;
 
     if (st->id == 0) {
         return DKV_ERR_STATE;
     }
     if (!st->ended) {
         status = ask_holders(ctx, DKV__MSG_DRAIN_QUERY, st->info);
-        for (i = 0; i < ctx->nholders; i++) {
-            p.bytes_written += st->info[i].bytes_written;
-            p.bytes_total += st->info[i].bytes_total;
-            p.keys_written += st->info[i].keys_written;
-            p.keys_total += st->info[i].keys_total;
-            done &= (int)st->info[i].done;
-        }
         if (status == DKV_ERR_TIMEOUT) {
             status = DKV_OK; /* no answer yet: dkv_drain_wait's stall
                                 deadline decides */
-            done   = 0;
+        }
+        if (status == DKV_OK) {
+            status = tally(ctx, &p, &nfiles, &done);
         }
         if ((status == DKV_OK) && done) {
-            status = commit(ctx, st->info);
+            status = commit(ctx, st->info, nfiles);
         }
         if ((status != DKV_OK) || done) {
             st->ended = 1;
@@ -359,6 +455,7 @@ dkv_status_t dkv__stage_finalize(dkv_ctx_t *ctx)
     }
     free(ctx->stage.dir);
     free(ctx->stage.info);
+    free(ctx->stage.lost);
     memset(&ctx->stage, 0, sizeof(ctx->stage));
     return status;
 }

@@ -49,7 +49,8 @@ int dkv__list_entry_next(const void *buf, size_t len, size_t *pos,
 }
 
 dkv_status_t dkv__drain_req_parse(const void *buf, size_t len,
-                                  dkv__drain_req_t *req_p, const char **path_p)
+                                  dkv__drain_req_t *req_p, const char **path_p,
+                                  const uint8_t **dead_p)
 {
     dkv__drain_req_t req;
     const char      *path;
@@ -59,15 +60,17 @@ dkv_status_t dkv__drain_req_parse(const void *buf, size_t len,
     }
     memcpy(&req, buf, sizeof(req));
     path = (const char *)buf + sizeof(req);
-    if ((req.reserved != 0) || (req.nfiles == 0) ||
+    if ((req.dead_len > DKV__DRAIN_DEAD_MAX) || (req.nfiles == 0) ||
         (req.index >= req.nfiles) || (req.path_len == 0) ||
         (req.path_len > DKV__DRAIN_PATH_MAX) ||
-        (len - sizeof(req) != req.path_len) ||
+        (len - sizeof(req) != (size_t)req.path_len + req.dead_len) ||
         (memchr(path, '\0', req.path_len) != NULL)) {
         return DKV_ERR_PROTOCOL;
     }
     *req_p  = req;
     *path_p = path;
+    *dead_p = (req.dead_len > 0) ? (const uint8_t *)path + req.path_len
+                                 : NULL;
     return DKV_OK;
 }
 
@@ -81,6 +84,7 @@ dkv_status_t dkv__drain_info_check(const void *buf, size_t len,
     }
     memcpy(&info, buf, sizeof(info));
     if (!dkv__status_is_known(info.status) || (info.done > 1) ||
+        (info.nfiles == 0) || (info.index >= info.nfiles) ||
         (info.bytes_written > info.bytes_total) ||
         (info.keys_written > info.keys_total) ||
         (memchr(info.file.name, '\0', sizeof(info.file.name)) == NULL) ||

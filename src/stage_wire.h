@@ -7,8 +7,10 @@
  * LIST        the key prefix, 0..DKV_KEY_MAX bytes, no NUL.
  * LIST_REPLY  entries back to back: u32 key_len (1..DKV_KEY_MAX), u64 value
  *             size, key bytes (no NUL); unaligned, read with memcpy.
- * DRAIN       dkv__drain_req_t then the directory path (path_len bytes, no
- *             NUL); the drain id is the header's aux.
+ * DRAIN       dkv__drain_req_t, the directory path (path_len bytes, no
+ *             NUL), then dead_len bytes: a bitmap over the job's holder list
+ *             of the holders lost when the drain started (bit i of byte
+ *             i / 8); the drain id is the header's aux.
  * DRAIN_REPLY dkv__drain_info_t.
  */
 #ifndef DKV_STAGE_WIRE_H
@@ -25,15 +27,20 @@
 
 typedef struct dkv__drain_req {
     uint32_t index;    /* file index of the receiving holder */
-    uint32_t nfiles;   /* files in the drain (one per holder) */
+    uint32_t nfiles;   /* files in the drain (one per live holder) */
     uint32_t path_len; /* bytes of the path after this struct */
-    uint32_t reserved; /* 0 */
+    uint32_t dead_len; /* bytes of the lost-holder bitmap after the path */
 } dkv__drain_req_t;
+
+/* Longest lost-holder bitmap (a million holders). */
+#define DKV__DRAIN_DEAD_MAX (1u << 17)
 
 typedef struct dkv__drain_info {
     uint64_t id;
     int32_t  status;   /* the drain's status at this holder so far */
     uint32_t done;     /* 1: the file is complete (or the drain failed) */
+    uint32_t index;    /* this holder's file index in the drain */
+    uint32_t nfiles;   /* files in the drain */
     uint64_t bytes_written, bytes_total;
     uint64_t keys_written, keys_total;
     dkv__drain_file_info_t file; /* valid when done and status is DKV_OK */
@@ -61,10 +68,12 @@ int dkv__list_entry_next(const void *buf, size_t len, size_t *pos,
                          uint64_t *size_p);
 
 /* Check a DRAIN payload; on DKV_OK copy the header and point @p path_p at
- * the path (path_len bytes). DKV_ERR_PROTOCOL otherwise. */
+ * the path (path_len bytes) and @p dead_p at the bitmap (dead_len bytes,
+ * NULL if none). DKV_ERR_PROTOCOL otherwise. */
 dkv_status_t dkv__drain_req_parse(const void *buf, size_t len,
                                   dkv__drain_req_t *req_p,
-                                  const char **path_p);
+                                  const char **path_p,
+                                  const uint8_t **dead_p);
 
 /* Check a DRAIN_REPLY payload (length, status known, counts sane, the file
  * name and the reason NUL-terminated); DKV_OK or DKV_ERR_PROTOCOL. */

@@ -21,6 +21,7 @@ static void fuzz_payloads(const uint8_t *buf, size_t len)
     dkv__drain_req_t  req;
     dkv__drain_info_t info;
     const char       *path, *key;
+    const uint8_t    *dead;
     size_t            pos = 0, key_len, total = 0;
     uint64_t          vsize;
     int               rc;
@@ -36,8 +37,9 @@ static void fuzz_payloads(const uint8_t *buf, size_t len)
     if ((rc == 0) && (pos != len)) {
         abort();
     }
-    if ((dkv__drain_req_parse(buf, len, &req, &path) == DKV_OK) &&
-        ((sizeof(req) + req.path_len != len) || (req.index >= req.nfiles))) {
+    if ((dkv__drain_req_parse(buf, len, &req, &path, &dead) == DKV_OK) &&
+        ((sizeof(req) + req.path_len + req.dead_len != len) ||
+         (req.index >= req.nfiles) || ((dead == NULL) != (req.dead_len == 0)))) {
         abort();
     }
     if ((dkv__drain_info_check(buf, len, &info) == DKV_OK) &&

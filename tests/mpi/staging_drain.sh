@@ -53,4 +53,13 @@ DKV_HOLD_BYTES=1m job 2 nospace "$dir/good"
 echo "== the drain directory removed while draining: finalize reports it"
 mkdir "$dir/lost"
 DKV_HOLDERS=all job 2 lostdir "$dir/lost"
+echo "== a dedicated holder lost, then a drain of what survives"
+mkdir "$dir/dead"
+out=$(DKV_HOLDERS=ranks:2,3,4 DKV_DEDICATED=1 DKV_REPLICAS=2 \
+    DKV_TIMEOUT_MS=5000 DKV_FINALIZE_TIMEOUT_MS=3000 \
+    "$dkvrun" -n 5 --survive -- "$prog" deadholder "$dir/dead" 2>&1)
+echo "$out"
+[ "$(grep -c '^PASS rank [01]' <<<"$out")" = 2 ] || fail "deadholder"
+[ "$(ls "$dir/dead" | grep -c '\.dat$')" = 2 ] || fail "expected 2 files"
+DKV_HOLDERS=all DKV_REPLICAS=2 job 3 load2 "$dir/dead"
 echo "PASS staging_drain"

@@ -16,12 +16,17 @@
  *               leaves the keys stored before it, and none of its own.
  *   lostdir DIR the drain directory vanishes after dkv_drain_start:
  *               dkv_finalize returns the drain's error.
+ *   deadholder DIR  5 ranks, dedicated holders 2-4, two copies: holder 4
+ *               dies, the drain still holds every key (run_deadholder);
+ *   load2 DIR   a new job loads it and finds every key.
  * Every rank prints "PASS rank N".
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mpi_test_util.h"
 
@@ -275,6 +280,56 @@ static int run_lostdir(dkv_ctx_t *ctx, const char *dir, char *buf)
     return 0;
 }
 
+/*
+ * A dedicated holder lost, then a drain: 5 ranks, ranks 2-4 dedicated
+ * holders, two copies. Rank 4 dies after the data is staged; the compute
+ * ranks read everything back (which finds the loss), then drain what the
+ * survivors hold: every key once, in one file per live holder.
+ */
+static int run_deadholder(dkv_ctx_t *ctx, const char *dir, char *buf)
+{
+    char                 flag[4200];
+    dkv_drain_progress_t p;
+    int                  i;
+
+    snprintf(flag, sizeof(flag), "%s.kill", dir);
+    if (dkv_is_dedicated(ctx)) {
+        if (t_rank == 4) {
+            for (i = 0; (i < 3000) && (access(flag, F_OK) != 0); i++) {
+                t_sleep_ms(10);
+            }
+            raise(SIGKILL);
+        }
+        dkv_status_t served = dkv_serve(ctx);
+
+        (void)served; /* PEER_LOST: the other holder died */
+        (void)dkv_finalize(ctx);
+        return 0;
+    }
+    put_set(ctx, t_rank, 1, buf);
+    T_OK(dkv_fence(ctx));
+    if (t_rank == 0) {
+        FILE *f = fopen(flag, "w");
+
+        T_CHECK(f != NULL);
+        fclose(f);
+    }
+    t_sleep_ms(300);
+    for (i = 0; i < 2; i++) {
+        check_set(ctx, i, 1); /* from the surviving copies */
+    }
+    T_OK(dkv_fence(ctx));
+    T_OK(dkv_drain_start(ctx, dir));
+    T_OK(dkv_drain_wait(ctx, &p));
+    printf("rank %d drained %llu keys with a holder lost\n", t_rank,
+           (unsigned long long)p.keys_total);
+    T_CHECK(p.keys_total == 2 * NKEYS);
+    printf("PASS rank %d\n", t_rank);
+    fflush(stdout);
+    (void)dkv_finalize(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = (argc > 1) ? argv[1] : "list";
@@ -291,6 +346,15 @@ int main(int argc, char **argv)
         run_load(ctx, dir);
     } else if (strcmp(mode, "nospace") == 0) {
         run_nospace(ctx, dir);
+    } else if (strcmp(mode, "deadholder") == 0) {
+        run_deadholder(ctx, dir, buf);
+        free(buf);
+        return 0;
+    } else if (strcmp(mode, "load2") == 0) {
+        T_OK(dkv_load(ctx, dir));
+        T_CHECK(count(ctx, "ck/", NULL) == 2 * NKEYS);
+        check_set(ctx, 0, 1);
+        check_set(ctx, 1, 1);
     } else if (strcmp(mode, "lostdir") == 0) {
         run_lostdir(ctx, dir, buf);
         printf("PASS rank %d\n", t_rank);

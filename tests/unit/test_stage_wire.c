@@ -108,36 +108,48 @@ static void test_drain_req(void **state)
     char             buf[128];
     dkv__drain_req_t r;
     const char      *path;
+    const uint8_t   *dead;
     size_t           len = make_req(buf, 1, 3, "/shared/ck");
 
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path), DKV_OK);
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead), DKV_OK);
     assert_int_equal(r.index, 1);
     assert_int_equal(r.nfiles, 3);
     assert_memory_equal(path, "/shared/ck", r.path_len);
+    assert_null(dead);
     /* Short, index out of range, no files, empty path, length mismatch,
-     * NUL inside the path, reserved field set. */
-    assert_int_equal(dkv__drain_req_parse(buf, 4, &r, &path), DKV_ERR_PROTOCOL);
-    assert_int_equal(dkv__drain_req_parse(NULL, 0, &r, &path),
+     * NUL inside the path, a bitmap longer than what follows. */
+    assert_int_equal(dkv__drain_req_parse(buf, 4, &r, &path, &dead), DKV_ERR_PROTOCOL);
+    assert_int_equal(dkv__drain_req_parse(NULL, 0, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     len = make_req(buf, 3, 3, "/d");
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path),
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     len = make_req(buf, 0, 0, "/d");
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path),
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     len = make_req(buf, 0, 1, "");
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path),
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     len = make_req(buf, 0, 1, "/dir");
-    assert_int_equal(dkv__drain_req_parse(buf, len - 1, &r, &path),
+    assert_int_equal(dkv__drain_req_parse(buf, len - 1, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     buf[len - 2] = '\0';
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path),
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
     len = make_req(buf, 0, 1, "/dir");
-    ((dkv__drain_req_t *)(void *)buf)->reserved = 1;
-    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path),
+    ((dkv__drain_req_t *)(void *)buf)->dead_len = 1;
+    assert_int_equal(dkv__drain_req_parse(buf, len, &r, &path, &dead),
                      DKV_ERR_PROTOCOL);
+    /* With the bitmap of lost holders after the path. */
+    len = make_req(buf, 0, 2, "/dir");
+    ((dkv__drain_req_t *)(void *)buf)->dead_len = 2;
+    buf[len]     = 0x05;
+    buf[len + 1] = 0x00;
+    assert_int_equal(dkv__drain_req_parse(buf, len + 2, &r, &path, &dead),
+                     DKV_OK);
+    assert_int_equal(r.path_len, 4);
+    assert_non_null(dead);
+    assert_int_equal(dead[0], 0x05);
 }
 
 static void test_drain_info(void **state)
@@ -147,6 +159,8 @@ static void test_drain_info(void **state)
     memset(&in, 0, sizeof(in));
     in.id            = 42;
     in.done          = 1;
+    in.nfiles        = 2;
+    in.index         = 1;
     in.bytes_written = in.bytes_total = 100;
     in.keys_written = in.keys_total = 3;
     strcpy(in.file.name, "dkv-000000000000002a-h00000.dat");
@@ -157,6 +171,11 @@ static void test_drain_info(void **state)
     in.done = 2;
     assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
                      DKV_ERR_PROTOCOL);
+    in.done  = 1;
+    in.index = 2; /* not below nfiles */
+    assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
+                     DKV_ERR_PROTOCOL);
+    in.index = 1;
     in.done          = 0;
     in.bytes_written = 101;
     assert_int_equal(dkv__drain_info_check(&in, sizeof(in), &out),
