@@ -60,8 +60,10 @@ typedef struct dkv__drain_file_info {
 
 /* Progress shared with other threads (relaxed atomics). */
 typedef struct dkv__drain_counters {
-    _Atomic uint64_t bytes; /* payload bytes written so far */
-    _Atomic uint64_t keys;  /* records written so far */
+    _Atomic uint64_t bytes;   /* payload bytes of the records written */
+    _Atomic uint64_t keys;    /* records written so far */
+    _Atomic uint64_t flushed; /* file bytes written, records in part too:
+                                 moves during one huge record */
 } dkv__drain_counters_t;
 
 typedef struct dkv__drain_manifest {

@@ -67,6 +67,8 @@ static dkv_status_t flush(dkv__drain_writer_t *w)
         return status;
     }
     if (w->ctr != NULL) {
+        atomic_fetch_add_explicit(&w->ctr->flushed, w->nbytes,
+                                  memory_order_relaxed);
         atomic_fetch_add_explicit(&w->ctr->keys, w->batch_records,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&w->ctr->bytes, w->batch_payload,

@@ -208,6 +208,7 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     d->wake_fd = h->ctl_fd;
     atomic_store(&d->ctr.bytes, 0);
     atomic_store(&d->ctr.keys, 0);
+    atomic_store(&d->ctr.flushed, 0);
     atomic_store(&d->finished, 0);
     atomic_store(&d->cancel, 0);
     d->dir = strndup(path, req->path_len);
@@ -254,6 +255,8 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
     info->bytes_written = atomic_load_explicit(&d->ctr.bytes,
                                                memory_order_relaxed);
     info->keys_written  = atomic_load_explicit(&d->ctr.keys,
+                                               memory_order_relaxed);
+    info->flushed       = atomic_load_explicit(&d->ctr.flushed,
                                                memory_order_relaxed);
     if (finished && (d->status != DKV_OK)) {
         snprintf(info->why, sizeof(info->why), "%s", d->err);

@@ -22,6 +22,7 @@ typedef struct dkv__stage {
     struct dkv__drain_info *info; /* [nholders] last answers; done ones are
                                      not asked again */
     uint8_t             *lost;    /* [nholders] found lost during the drain */
+    uint64_t             flushed; /* file bytes the holders wrote so far */
     char                 detail[1024]; /* why the last call failed */
 } dkv__stage_t;
 

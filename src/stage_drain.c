@@ -350,7 +350,9 @@ static dkv_status_t tally(dkv_ctx_t *ctx, dkv_drain_progress_t *p,
     uint32_t                 nfiles = 0, finished = 0;
     int                      i, working = 0;
 
+    ctx->stage.flushed = 0;
     for (i = 0; i < ctx->nholders; i++) {
+        ctx->stage.flushed += info[i].flushed;
         p->bytes_written += info[i].bytes_written;
         p->bytes_total += info[i].bytes_total;
         p->keys_written += info[i].keys_written;
@@ -422,8 +424,10 @@ dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
         if ((status != DKV_OK) || p.done) {
             break;
         }
-        if (p.bytes_written + p.keys_written != seen) {
-            seen  = p.bytes_written + p.keys_written;
+        /* Progress is any file byte written, so one huge record being
+         * written does not count as a stall. */
+        if (ctx->stage.flushed + p.keys_written != seen) {
+            seen  = ctx->stage.flushed + p.keys_written;
             stall = dkv__now_ns() + timeout; /* progress: a new deadline */
         } else if (dkv__now_ns() >= stall) {
             dkv__stage_detail(ctx, "drain to %s: no progress for %u ms",

@@ -43,6 +43,7 @@ typedef struct dkv__drain_info {
     uint32_t nfiles;   /* files in the drain */
     uint64_t bytes_written, bytes_total;
     uint64_t keys_written, keys_total;
+    uint64_t flushed;  /* file bytes written so far (moves within a record) */
     dkv__drain_file_info_t file; /* valid when done and status is DKV_OK */
     char     why[192]; /* when status is an error: what went wrong (the
                           file and the system's reason), NUL-terminated */

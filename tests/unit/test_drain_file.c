@@ -263,6 +263,7 @@ static void test_round_trip(void **state)
 
     atomic_init(&ctr.bytes, 0);
     atomic_init(&ctr.keys, 0);
+    atomic_init(&ctr.flushed, 0);
     for (i = 0; i < s->n; i++) {
         payload += s->items[i].key_len + s->items[i].value_len;
     }
@@ -278,6 +279,8 @@ static void test_round_trip(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, info.file_bytes);
     assert_int_equal(info.file_bytes % 8, 0);
+    /* Every byte of the file counted as flushed (the stall detector). */
+    assert_int_equal(atomic_load(&ctr.flushed), info.file_bytes);
     assert_int_equal(count_entries(t), 1); /* no temporary file left */
     assert_int_equal(
         dkv__drain_file_check(t->dir, ID, &info, t->err, sizeof(t->err)),
