@@ -170,30 +170,6 @@ static dkv_status_t read_hosts(dkv__boot_t *boot, char ***host_p)
     return DKV_OK;
 }
 
-/*
- * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
- * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
- * node's ranks in rank order, as launchers assign local ranks.
- */
-static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
-{
-    char       **host;
-    dkv_status_t status = read_hosts(boot, &host);
-    int          r, q;
-
-    if (status != DKV_OK) {
-        return status;
-    }
-    for (r = 0; r < boot->size; r++) {
-        local[r] = 0;
-        for (q = 0; q < r; q++) {
-            local[r] += (strcmp(host[q], host[r]) == 0);
-        }
-    }
-    free_hosts(host, boot->size);
-    return DKV_OK;
-}
-
 dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node)
 {
     char       **host;
@@ -210,6 +186,28 @@ dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node)
     }
     free_hosts(host, boot->size);
     return DKV_OK;
+}
+
+/*
+ * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
+ * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
+ * node's ranks in rank order, as launchers assign local ranks.
+ */
+static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
+{
+    dkv_status_t status = dkv__boot_node_ids(boot, local);
+    int          r, q, node;
+
+    /* In place, from the last rank down: the lower ranks' entries still
+     * hold their node numbers when rank r counts them. */
+    for (r = boot->size - 1; (status == DKV_OK) && (r >= 0); r--) {
+        node     = local[r];
+        local[r] = 0;
+        for (q = 0; q < r; q++) {
+            local[r] += (local[q] == node);
+        }
+    }
+    return status;
 }
 
 dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)

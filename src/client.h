@@ -171,6 +171,22 @@ dkv_status_t dkv__client_release_sent(dkv__client_t *c,
                                       struct dkv_request *head,
                                       uint64_t deadline);
 
+/*
+ * A staging request to several holders at once (dkv_list, the drain
+ * calls): to each rank[i] >= 0 (of @p n) the request @p kind with @p aux
+ * and the payload at @p payload + i * @p stride (@p len bytes; stride 0:
+ * one payload for all), all in flight together, then each finished by one
+ * shared deadline. Writes status[i], and reply[i] / reply_len[i] as
+ * dkv__client_call_start (reply[i] is NULL unless status[i] is DKV_OK);
+ * entries with rank[i] < 0 are left alone, except reply[i] = NULL.
+ * Returns 1 if a request was given up on (timeout): UCX may still read its
+ * payload, which the caller must then leave allocated.
+ */
+int dkv__client_call_all(dkv__client_t *c, int n, const int *rank,
+                         uint8_t kind, uint64_t aux, const char *payload,
+                         size_t stride, size_t len, void **reply,
+                         size_t *reply_len, dkv_status_t *status);
+
 /* Blocking put: returns when @p value may be reused. */
 dkv_status_t dkv__client_put(dkv__client_t *c, const char *key,
                              size_t key_len, const void *value, size_t size);

@@ -338,6 +338,38 @@ dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
                               NULL, 0, reply_len_p, reply_p, 1, req_p);
 }
 
+int dkv__client_call_all(dkv__client_t *c, int n, const int *rank,
+                         uint8_t kind, uint64_t aux, const char *payload,
+                         size_t stride, size_t len, void **reply,
+                         size_t *reply_len, dkv_status_t *status)
+{
+    struct dkv_request **req = calloc((n > 0) ? (size_t)n : 1, sizeof(*req));
+    uint64_t             deadline;
+    int                  i, timed_out = 0;
+
+    for (i = 0; i < n; i++) {
+        reply[i] = NULL;
+        if ((rank[i] >= 0) && (req == NULL)) {
+            status[i] = DKV_ERR_NO_MEMORY;
+        } else if (rank[i] >= 0) {
+            status[i] = dkv__client_call_start(
+                c, rank[i], kind, aux,
+                (payload != NULL) ? payload + (size_t)i * stride : NULL, len,
+                &reply[i], &reply_len[i], &req[i]);
+        }
+    }
+    deadline = dkv__now_ns() + c->timeout_ns; /* one for all of them */
+    for (i = 0; (req != NULL) && (i < n); i++) {
+        if ((rank[i] < 0) || (status[i] != DKV_OK)) {
+            continue;
+        }
+        status[i] = dkv__client_finish_until(c, req[i], deadline);
+        timed_out |= (status[i] == DKV_ERR_TIMEOUT);
+    }
+    free(req);
+    return timed_out;
+}
+
 dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
                                    size_t key_len, void *buf, size_t buf_size,
                                    size_t *size_p, void **alloc_p, int user,

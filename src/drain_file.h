@@ -38,8 +38,6 @@
 #include "dramkv.h"
 
 #define DKV__DRAIN_MANIFEST "dramkv-drain.manifest"
-/* Bytes of a data file's header: its first record starts here. */
-#define DKV__DRAIN_HEAD_BYTES 32
 #define DKV__DRAIN_NAME_MAX 64
 
 /* One key/value to write or read back. */
@@ -149,6 +147,9 @@ dkv_status_t dkv__drain_file_open(const char *dir, uint64_t id,
 /* The next record of a verified map into @p item (pointing into the map);
  * 1, or 0 after the last one. */
 int dkv__drain_map_next(dkv__drain_map_t *map, dkv__drain_item_t *item);
+
+/* Start the iteration of a verified map again from its first record. */
+void dkv__drain_map_rewind(dkv__drain_map_t *map);
 
 /* Unmap; NULL-safe and idempotent. */
 void dkv__drain_map_close(dkv__drain_map_t *map);

@@ -52,7 +52,7 @@ typedef struct {
     uint32_t crc;
 } dkv__drain_rec_t;
 
-_Static_assert((sizeof(dkv__drain_head_t) == DKV__DRAIN_HEAD_BYTES) &&
+_Static_assert((sizeof(dkv__drain_head_t) == 32) &&
                    (offsetof(dkv__drain_head_t, crc) == 28),
                "file header is 32 bytes, CRC over the first 28");
 _Static_assert((sizeof(dkv__drain_foot_t) == 32) &&

@@ -285,7 +285,7 @@ dkv_status_t dkv__drain_file_open(const char *dir, uint64_t id,
     map->base    = base;
     map->len     = len;
     map->records = f->records;
-    map->pos     = sizeof(dkv__drain_head_t);
+    dkv__drain_map_rewind(map);
     return DKV_OK;
 }
 
@@ -306,6 +306,11 @@ int dkv__drain_map_next(dkv__drain_map_t *map, dkv__drain_item_t *item)
     item->value_len = h.value_len;
     map->pos += dkv__drain_padded(sizeof(h) + h.key_len + (size_t)h.value_len);
     return 1;
+}
+
+void dkv__drain_map_rewind(dkv__drain_map_t *map)
+{
+    map->pos = sizeof(dkv__drain_head_t);
 }
 
 void dkv__drain_map_close(dkv__drain_map_t *map)

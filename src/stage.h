@@ -36,8 +36,10 @@ dkv_status_t dkv__stage_drain_test(struct dkv_ctx *ctx,
 dkv_status_t dkv__stage_drain_wait(struct dkv_ctx *ctx,
                                    dkv_drain_progress_t *progress_p);
 dkv_status_t dkv__stage_load(struct dkv_ctx *ctx, const char *dir);
-/* At finalize: wait for a drain this rank started and has not seen end;
- * its status (DKV_OK if there was none). */
+/* Wait for a drain this rank started and has not seen end (on a member);
+ * its status, DKV_OK if there was none. */
+dkv_status_t dkv__stage_settle(struct dkv_ctx *ctx);
+/* At finalize: dkv__stage_settle, then forget the drain. */
 dkv_status_t dkv__stage_finalize(struct dkv_ctx *ctx);
 /* Record why a call failed (printf-style) in ctx->stage.detail. */
 void dkv__stage_detail(struct dkv_ctx *ctx, const char *fmt, ...)

@@ -152,7 +152,6 @@ static dkv_status_t build_msgs(dkv_ctx_t *ctx, drain_msgs_t *dm)
     int            i, k = 0;
 
     dm->nlive = 0;
-    dm->any_dead = 0;
     for (i = 0; i < ctx->nholders; i++) {
         dm->nlive += !dead[ctx->holders[i]];
     }
@@ -206,54 +205,44 @@ static int skip_holder(const dkv_ctx_t *ctx, uint8_t kind,
 static dkv_status_t ask_holders(dkv_ctx_t *ctx, uint8_t kind,
                                 dkv__drain_info_t *info)
 {
-    dkv__client_t       *c   = &ctx->client;
-    int                  n   = ctx->nholders;
-    struct dkv_request **req = calloc((size_t)n, sizeof(*req));
-    void               **buf = calloc((size_t)n, sizeof(*buf));
-    size_t              *len = calloc((size_t)n, sizeof(*len));
-    drain_msgs_t         dm  = {0};
-    dkv_status_t         status = DKV_OK, st;
-    uint64_t             deadline;
-    int                  i, timed_out = 0;
+    int           n    = ctx->nholders;
+    int          *rank = calloc((size_t)n, sizeof(*rank));
+    void        **buf  = calloc((size_t)n, sizeof(*buf));
+    size_t       *len  = calloc((size_t)n, sizeof(*len));
+    dkv_status_t *each = calloc((size_t)n, sizeof(*each));
+    drain_msgs_t  dm   = {0};
+    dkv_status_t  status = DKV_OK, st;
+    int           i, timed_out = 0;
 
-    if ((req == NULL) || (buf == NULL) || (len == NULL)) {
+    if ((rank == NULL) || (buf == NULL) || (len == NULL) || (each == NULL)) {
         status = DKV_ERR_NO_MEMORY;
     } else if (kind == DKV__MSG_DRAIN) {
         status = build_msgs(ctx, &dm);
     }
-    for (i = 0; (status == DKV_OK) && (i < n); i++) {
-        char *p = (dm.buf != NULL) ? dm.buf + (size_t)i * dm.one : NULL;
-
-        if (skip_holder(ctx, kind, info, i)) {
-            continue;
+    if (status == DKV_OK) {
+        for (i = 0; i < n; i++) {
+            rank[i] = skip_holder(ctx, kind, info, i) ? -1 : ctx->holders[i];
         }
-        st = dkv__client_call_start(c, ctx->holders[i], kind, ctx->stage.id,
-                                    p, (p != NULL) ? dm.one : 0, &buf[i],
-                                    &len[i], &req[i]);
-        if (st != DKV_OK) {
-            req[i] = NULL;
-            status = note(ctx, kind, i, st, NULL, status);
+        timed_out = dkv__client_call_all(&ctx->client, n, rank, kind,
+                                         ctx->stage.id, dm.buf, dm.one,
+                                         (dm.buf != NULL) ? dm.one : 0, buf,
+                                         len, each);
+        for (i = 0; i < n; i++) {
+            if (rank[i] >= 0) {
+                st     = take_info(each[i], buf[i], len[i], &info[i]);
+                status = note(ctx, kind, i, st, &info[i], status);
+            }
         }
-    }
-    deadline = dkv__now_ns() + c->timeout_ns;
-    for (i = 0; i < n; i++) {
-        if (req[i] == NULL) {
-            continue;
-        }
-        /* fills buf[i] and len[i]; one deadline for all holders */
-        st = dkv__client_finish_until(c, req[i], deadline);
-        timed_out |= (st == DKV_ERR_TIMEOUT);
-        st     = take_info(st, buf[i], len[i], &info[i]);
-        status = note(ctx, kind, i, st, &info[i], status);
     }
     /* A request given up on may still be read by UCX: its payload stays
      * (leaked, as the barrier's buffers are) rather than freed under it. */
     if (!timed_out) {
         free(dm.buf);
     }
-    free(req);
+    free(rank);
     free(buf);
     free(len);
+    free(each);
     return status;
 }
 
@@ -263,11 +252,9 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     dkv__drain_info_t *info;
     dkv_status_t       status;
 
-    if ((st->id != 0) && !st->ended) {
-        /* The previous drain first: it ends (and is committed) before the
-         * holders take the next snapshot. */
-        (void)dkv__stage_drain_wait(ctx, NULL);
-    }
+    /* The previous drain first: it ends (and is committed) before the
+     * holders take the next snapshot. */
+    (void)dkv__stage_settle(ctx);
     st->detail[0] = '\0';
     status        = fence_with(ctx, check_dir(ctx, dir));
     if (status != DKV_OK) {
@@ -445,7 +432,7 @@ dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
     return status;
 }
 
-dkv_status_t dkv__stage_finalize(dkv_ctx_t *ctx)
+dkv_status_t dkv__stage_settle(dkv_ctx_t *ctx)
 {
     dkv_status_t status = DKV_OK;
 
@@ -457,6 +444,13 @@ dkv_status_t dkv__stage_finalize(dkv_ctx_t *ctx)
                          dkv_strerror(status));
         }
     }
+    return status;
+}
+
+dkv_status_t dkv__stage_finalize(dkv_ctx_t *ctx)
+{
+    dkv_status_t status = dkv__stage_settle(ctx);
+
     free(ctx->stage.dir);
     free(ctx->stage.info);
     free(ctx->stage.lost);

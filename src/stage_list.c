@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "ctx.h"
 #include "log.h"
 #include "stage_wire.h"
@@ -21,11 +20,11 @@ typedef struct listed {
 } listed_t;
 
 typedef struct answers {
-    struct dkv_request **req;
-    void               **buf;
-    size_t              *len;
-    dkv_status_t        *status;
-    int                  n;
+    void        **buf;
+    size_t       *len;
+    dkv_status_t *status;
+    int           n;
+    int           timed_out; /* a request was given up on */
 } answers_t;
 
 static int cmp_listed(const void *a, const void *b)
@@ -47,7 +46,6 @@ static void free_answers(answers_t *a)
     for (i = 0; (a->buf != NULL) && (i < a->n); i++) {
         free(a->buf[i]);
     }
-    free(a->req);
     free(a->buf);
     free(a->len);
     free(a->status);
@@ -57,39 +55,27 @@ static void free_answers(answers_t *a)
 static dkv_status_t ask_all(dkv_ctx_t *ctx, const char *prefix, size_t plen,
                             answers_t *a)
 {
-    dkv__client_t *c = &ctx->client;
-    uint64_t       deadline;
+    dkv__client_t *c    = &ctx->client;
+    int           *rank = calloc((size_t)ctx->nholders, sizeof(*rank));
     int            i;
 
     a->n      = ctx->nholders;
-    a->req    = calloc((size_t)a->n, sizeof(*a->req));
     a->buf    = calloc((size_t)a->n, sizeof(*a->buf));
     a->len    = calloc((size_t)a->n, sizeof(*a->len));
     a->status = calloc((size_t)a->n, sizeof(*a->status));
-    if ((a->req == NULL) || (a->buf == NULL) || (a->len == NULL) ||
+    if ((rank == NULL) || (a->buf == NULL) || (a->len == NULL) ||
         (a->status == NULL)) {
+        free(rank);
         return DKV_ERR_NO_MEMORY;
     }
     for (i = 0; i < a->n; i++) {
-        a->status[i] = c->peers.dead[ctx->holders[i]]
-                           ? DKV_ERR_PEER_LOST
-                           : dkv__client_call_start(c, ctx->holders[i],
-                                                    DKV__MSG_LIST, 0, prefix,
-                                                    plen, &a->buf[i],
-                                                    &a->len[i], &a->req[i]);
-        if (a->status[i] != DKV_OK) {
-            a->req[i] = NULL;
-        }
+        rank[i]      = c->peers.dead[ctx->holders[i]] ? -1 : ctx->holders[i];
+        a->status[i] = DKV_ERR_PEER_LOST; /* stays for the dead ones */
     }
-    deadline = dkv__now_ns() + c->timeout_ns; /* one for all holders */
-    for (i = 0; i < a->n; i++) {
-        if (a->req[i] != NULL) {
-            a->status[i] = dkv__client_finish_until(c, a->req[i], deadline);
-        }
-        if (a->status[i] != DKV_OK) {
-            a->buf[i] = NULL; /* written only on success */
-        }
-    }
+    a->timed_out = dkv__client_call_all(c, a->n, rank, DKV__MSG_LIST, 0,
+                                        prefix, 0, plen, a->buf, a->len,
+                                        a->status);
+    free(rank);
     return DKV_OK;
 }
 
@@ -156,7 +142,7 @@ dkv_status_t dkv__stage_list(dkv_ctx_t *ctx, const char *prefix,
     answers_t    a = {0};
     listed_t    *all = NULL;
     size_t       n = 0;
-    int          lost = 0, timed_out = 0, i;
+    int          lost = 0, i;
     /* The requests send a copy: one given up on may still be read by UCX
      * after the caller's prefix is gone. */
     char        *copy = malloc(prefix_len + 1);
@@ -170,9 +156,6 @@ dkv_status_t dkv__stage_list(dkv_ctx_t *ctx, const char *prefix,
     }
     status = ask_all(ctx, copy, prefix_len, &a);
 
-    for (i = 0; (a.status != NULL) && (i < a.n); i++) {
-        timed_out |= (a.status[i] == DKV_ERR_TIMEOUT);
-    }
     for (i = 0; (status == DKV_OK) && (i < a.n); i++) {
         lost += (a.status[i] == DKV_ERR_PEER_LOST);
         if ((a.status[i] != DKV_OK) && (a.status[i] != DKV_ERR_PEER_LOST)) {
@@ -189,7 +172,7 @@ dkv_status_t dkv__stage_list(dkv_ctx_t *ctx, const char *prefix,
     }
     free(all);
     free_answers(&a);
-    if (!timed_out) {
+    if (!a.timed_out) {
         free(copy); /* else leaked: see above */
     }
     return status;

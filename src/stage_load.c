@@ -146,7 +146,7 @@ static void unstore_mine(dkv_ctx_t *ctx, load_t *l)
         qsort(failed, c->nfailures, sizeof(*failed), cmp_str);
     }
     for (i = 0; i < l->m.nfiles; i++) {
-        l->maps[i].pos = DKV__DRAIN_HEAD_BYTES; /* from the first record */
+        dkv__drain_map_rewind(&l->maps[i]);
         for (n = 0; (n < l->stored[i]) && mine(l, i) &&
                     dkv__drain_map_next(&l->maps[i], &it);
              n++) {
@@ -182,10 +182,8 @@ dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
                       .members = ctx->client.barrier.nmembers};
     dkv_status_t mine_st, status, quiet = DKV_OK;
 
-    if ((ctx->stage.id != 0) && !ctx->stage.ended) {
-        /* A drain of this job still running (maybe into @p dir) first. */
-        (void)dkv__stage_drain_wait(ctx, NULL);
-    }
+    /* A drain of this job still running (maybe into @p dir) first. */
+    (void)dkv__stage_settle(ctx);
     ctx->stage.detail[0] = '\0';
     mine_st = check_all(ctx, dir, &l);
     status  = barrier(ctx, mine_st);

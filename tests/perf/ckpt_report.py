@@ -16,6 +16,8 @@ standard library only.
 import csv
 import sys
 
+from report import fmt  # the same number format as the main perf table
+
 BEGIN, END = "<!-- ckpt:begin -->", "<!-- ckpt:end -->"
 
 # measurement -> (column title, short title for the summary or None)
@@ -45,17 +47,6 @@ TITLES = [
 ]
 # Durations bounded by the kernel's: a rate from them would mislead.
 NO_RATE = ("drain_during_kernel",)
-
-
-def fmt(v):
-    a = abs(v)
-    if a >= 100:
-        return "%.0f" % v
-    if a >= 10:
-        return "%.1f" % v
-    if a >= 1:
-        return "%.2f" % v
-    return "%.3g" % v
 
 
 def fmt_time(s):
