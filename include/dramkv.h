@@ -54,7 +54,25 @@ extern "C" {
 /* Status codes                                                        */
 /* ------------------------------------------------------------------ */
 
-/* name, value, text. Values are never reused. */
+/*
+ * name, value, text. Values are never reused.
+ *
+ * What a status promises about the data (every call, every launcher):
+ *  - DKV_OK from a write's completion (dkv_quiet, dkv_fence, dkv_wait): the
+ *    value is stored on every copy's holder.
+ *  - DKV_ERR_UNKNOWN (writes only): no acknowledgment came in time; the
+ *    value may or may not be stored (a later get returns either the new or
+ *    the old value, never a mix).
+ *  - DKV_ERR_TIMEOUT (reads, listings, fences, drains, init): the call gave
+ *    up; it changed no stored data.
+ *  - DKV_ERR_PEER_LOST: a process the call needed has died. A write whose
+ *    holder died may be stored on the other copies' holders.
+ *  - Every other error of a write (NO_SPACE, REPLICAS, CORRUPT, PROTOCOL,
+ *    INVALID, STATE): the value was not stored.
+ * After any call returns, whatever its status, dramkv never reads or writes
+ * the caller's buffers again: a transfer still running at the deadline is
+ * cancelled (its endpoint is closed) before the call returns.
+ */
 #define DKV_STATUS_MAP(X)                                                     \
     X(DKV_OK, 0, "success")                                                   \
     X(DKV_ERR_INVALID, -1, "invalid argument")                                \
@@ -71,7 +89,9 @@ extern "C" {
     X(DKV_ERR_BOOTSTRAP, -12, "bootstrap (PMIx) error")                       \
     X(DKV_ERR_CORRUPT, -13, "data failed its integrity check")              \
     X(DKV_ERR_REPLICAS, -14, "fewer live holders than DKV_REPLICAS copies")  \
-    X(DKV_ERR_IO, -15, "file system error")
+    X(DKV_ERR_IO, -15, "file system error")                                   \
+    X(DKV_ERR_UNKNOWN, -16, "outcome unknown: the write may or may not be "  \
+                            "stored")
 
 typedef enum {
 #define DKV_X_ENUM(name, value, text) name = value,
@@ -193,10 +213,11 @@ DKV_API int dkv_is_dedicated(const dkv_ctx_t *ctx);
  *
  * @return DKV_OK, DKV_ERR_INVALID, DKV_ERR_STATE (before init or after
  *         finalize), DKV_ERR_NO_MEMORY, DKV_ERR_TRANSPORT, DKV_ERR_PEER_LOST,
- *         DKV_ERR_TIMEOUT, DKV_ERR_REPLICAS (fewer live holders than
- *         DKV_REPLICAS: nothing is sent). After DKV_ERR_TIMEOUT the holder never took the
- *         value, but the transport may still read @p value later: keep it
- *         unchanged until dkv_finalize().
+ *         DKV_ERR_UNKNOWN (the value could not be handed over in time and
+ *         the transfer was cancelled: it may or may not be stored),
+ *         DKV_ERR_REPLICAS (fewer live holders than DKV_REPLICAS: nothing
+ *         is sent). Whatever the status, @p value is not read after the
+ *         call returns.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key,
@@ -214,7 +235,8 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key,
  *
  * @return DKV_OK, DKV_ERR_NOT_FOUND, DKV_ERR_TRUNCATED (nothing copied),
  *         DKV_ERR_INVALID, DKV_ERR_STATE, DKV_ERR_PEER_LOST, DKV_ERR_TIMEOUT,
- *         DKV_ERR_PROTOCOL, DKV_ERR_TRANSPORT.
+ *         DKV_ERR_PROTOCOL, DKV_ERR_TRANSPORT. On any error @p buf holds
+ *         no promise, and it is not written after the call returns.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
@@ -239,7 +261,7 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key
  *
  * @param [in] key  Borrowed.
  * @return DKV_OK, DKV_ERR_INVALID, DKV_ERR_STATE, DKV_ERR_TRANSPORT,
- *         DKV_ERR_TIMEOUT.
+ *         DKV_ERR_PEER_LOST, DKV_ERR_UNKNOWN.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key);
@@ -254,8 +276,9 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key);
  * dkv_failed_key() then list each failed key and why, until the next
  * dkv_quiet() or dkv_fence().
  *
- * @return DKV_OK, DKV_ERR_NO_SPACE, DKV_ERR_PEER_LOST, DKV_ERR_TIMEOUT,
- *         DKV_ERR_PROTOCOL, DKV_ERR_STATE, ...
+ * @return DKV_OK, DKV_ERR_NO_SPACE, DKV_ERR_PEER_LOST, DKV_ERR_UNKNOWN
+ *         (a write not acknowledged within DKV_TIMEOUT_MS: it may or may
+ *         not be stored), DKV_ERR_PROTOCOL, DKV_ERR_STATE, ...
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_quiet(dkv_ctx_t *ctx);
@@ -326,8 +349,9 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_test(dkv_request_t *req, int *done_p);
 
 /**
  * Wait for @p req (bounded by the timeout), release it, and return the
- * operation's status. On DKV_ERR_TIMEOUT the request is released too and its
- * buffers are no longer touched.
+ * operation's status: a write that was not acknowledged in time gives
+ * DKV_ERR_UNKNOWN, a read DKV_ERR_TIMEOUT. Whatever the status, the
+ * request is released and its buffers are no longer touched.
  */
 DKV_API dkv_status_t dkv_wait(dkv_request_t *req);
 

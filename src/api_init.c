@@ -14,6 +14,8 @@
  */
 #define DKV_LOG_MODULE "init"
 
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +26,14 @@
 #include "clock.h"
 #include "ctx.h"
 #include "holders.h"
+#include "peers.h"
 #include "log.h"
 
 struct dkv_ctx dkv__the_ctx;
+
+/* Lowest fence members whose client addresses every rank reads at init:
+ * the candidates for a fence's coordinator. */
+#define DKV__COORD_PREFETCH 8
 
 dkv_status_t dkv__ctx_check(const dkv_ctx_t *ctx)
 {
@@ -188,6 +195,7 @@ static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
     hcfg.rndv_thresh = ctx->cfg.RNDV_THRESH;
     hcfg.spin_ns     = (uint64_t)ctx->cfg.SPIN_US * 1000;
     hcfg.rank        = ctx->rank;
+    hcfg.size        = ctx->size;
     hcfg.holders     = ctx->holders;
     hcfg.holder_node = ctx->holder_node;
     hcfg.nholders    = ctx->nholders;
@@ -212,14 +220,12 @@ static int fence_done(void *arg)
 }
 
 /*
- * A PMIx fence. With @p progress the client worker keeps progressing
- * meanwhile (finalize: a peer may be closing a connection to us). Without it
- * (init) the worker is left alone: until this rank knows the job secret it
- * must not handle messages, or a fast peer's first fence message would be
- * dropped as unauthenticated. Either way the wait ends at @p deadline.
+ * The PMIx fence of init. The client worker is left alone meanwhile: until
+ * this rank knows the job secret it must not handle messages, or a fast
+ * peer's first message would be dropped as unauthenticated. The wait ends
+ * at @p deadline.
  */
-static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, int progress,
-                               uint64_t deadline)
+static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, uint64_t deadline)
 {
     struct pollfd pfd    = {.fd = dkv__boot_wake_fd(ctx->boot),
                             .events = POLLIN};
@@ -228,19 +234,13 @@ static dkv_status_t pmix_fence(dkv_ctx_t *ctx, int collect, int progress,
     if (status != DKV_OK) {
         return status;
     }
-    if (progress) {
-        status = dkv__client_wait(&ctx->client, fence_done, ctx, pfd.fd,
-                                  deadline);
-    } else {
-        while (!fence_done(ctx) && (dkv__now_ns() < deadline)) {
-            (void)poll(&pfd, 1, dkv__poll_ms(deadline));
-        }
-        status = fence_done(ctx) ? DKV_OK : DKV_ERR_TIMEOUT;
+    while (!fence_done(ctx) && (dkv__now_ns() < deadline)) {
+        (void)poll(&pfd, 1, dkv__poll_ms(deadline));
     }
-    if (status != DKV_OK) {
+    if (!fence_done(ctx)) {
         DKV_LOG_ERROR("PMIx fence did not complete in %u ms",
                       ctx->cfg.TIMEOUT_MS);
-        return status;
+        return DKV_ERR_TIMEOUT;
     }
     dkv__boot_fence_test(ctx->boot, &status);
     return status;
@@ -278,7 +278,7 @@ static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
         status = dkv__boot_commit(ctx->boot);
     }
     if (status == DKV_OK) {
-        status = pmix_fence(ctx, 1, 0, deadline);
+        status = pmix_fence(ctx, 1, deadline);
     }
     if ((status == DKV_OK) && (ctx->rank != 0)) {
         status = dkv__boot_get(ctx->boot, 0, DKV__PMIX_KEY_SECRET, &buf, &len);
@@ -287,6 +287,103 @@ static dkv_status_t publish_and_fence(dkv_ctx_t *ctx, uint64_t deadline)
                 memcpy(&ctx->secret, buf, sizeof(ctx->secret));
             } else {
                 status = DKV_ERR_BOOTSTRAP;
+            }
+            free(buf);
+        }
+    }
+    return status;
+}
+
+/*
+ * 1 if the program links MPI but has not initialised it yet. Open MPI's
+ * MPI_Init cannot start after PMIx was initialised and finalised in the
+ * same process (PMIx 4.2 has lost the job data then), so dramkv keeps its
+ * PMIx connection until dkv_finalize in that case - an MPI job dies with
+ * any rank anyway.
+ */
+static int mpi_init_pending(void)
+{
+    int (*initialized)(int *) = NULL;
+    int flag                  = 0;
+
+    *(void **)&initialized = dlsym(RTLD_DEFAULT, "MPI_Initialized");
+    if ((initialized == NULL) || (initialized(&flag) != 0)) {
+        return 0;
+    }
+    return !flag;
+}
+
+/* Read @p rank's worker address of @p kind from PMIx into the peer table. */
+static dkv_status_t fetch_addr(dkv_ctx_t *ctx, dkv__peer_kind_t kind,
+                               int rank)
+{
+    dkv__peers_t *p = &ctx->client.peers;
+    dkv_status_t  status;
+    void         *buf;
+    size_t        len;
+
+    if ((rank < 0) || (rank >= ctx->size) ||
+        (p->addr[kind][rank].bytes != NULL)) {
+        return DKV_OK;
+    }
+    status = dkv__boot_get(ctx->boot, rank,
+                           (kind == DKV__PEER_SERVER) ? DKV__PMIX_KEY_SERVER
+                                                      : DKV__PMIX_KEY_CLIENT,
+                           &buf, &len);
+    if (status == DKV_OK) {
+        dkv__peers_set_addr(p, kind, rank, buf, len);
+    } else if (kind == DKV__PEER_SERVER) {
+        DKV_LOG_ERROR("holder %d published no address", rank);
+    } else {
+        status = DKV_OK; /* a rank that published none is unreachable */
+    }
+    return status;
+}
+
+/*
+ * Everything this rank will ever ask PMIx, read now, so that init can end
+ * its PMIx use: every holder's server worker; the client workers of the
+ * lowest members (fence coordinators), of this rank's partners at distance
+ * 2^k both ways (dissemination rounds) and of dedicated holders (byes); the
+ * pids of this node's ranks. O(holders + log P); every other rank's address
+ * comes in its HELLO.
+ */
+static dkv_status_t prefetch(dkv_ctx_t *ctx)
+{
+    const dkv__barrier_t *b = &ctx->client.barrier;
+    dkv__peers_t         *p = &ctx->client.peers;
+    dkv_status_t          status = DKV_OK;
+    int                   i, d, n = b->nmembers;
+    void                 *buf;
+    size_t                len;
+
+    for (i = 0; (status == DKV_OK) && (i < ctx->nholders); i++) {
+        status = fetch_addr(ctx, DKV__PEER_SERVER, ctx->holders[i]);
+        if ((status == DKV_OK) && ctx->dedicated) {
+            status = fetch_addr(ctx, DKV__PEER_CLIENT, ctx->holders[i]);
+        }
+    }
+    for (i = 0; (status == DKV_OK) && (i < n) && (i < DKV__COORD_PREFETCH);
+         i++) {
+        status = fetch_addr(ctx, DKV__PEER_CLIENT, b->members[i]);
+    }
+    for (d = 1; (status == DKV_OK) && (b->me >= 0) && (d < n); d *= 2) {
+        status = fetch_addr(ctx, DKV__PEER_CLIENT, b->members[(b->me + d) % n]);
+        if (status == DKV_OK) {
+            status = fetch_addr(ctx, DKV__PEER_CLIENT,
+                                b->members[(b->me - d % n + n) % n]);
+        }
+    }
+    for (i = 0; (status == DKV_OK) && (i < ctx->nlocal_ranks); i++) {
+        int r = ctx->local_ranks[i];
+
+        if ((r < 0) || (r >= ctx->size) || (r == ctx->rank)) {
+            continue;
+        }
+        if (dkv__boot_get(ctx->boot, r, DKV__PMIX_KEY_PID, &buf, &len) ==
+            DKV_OK) {
+            if (len == sizeof(int32_t)) {
+                memcpy(&p->pid[r], buf, sizeof(int32_t));
             }
             free(buf);
         }
@@ -378,8 +475,8 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
     if (status != DKV_OK) {
         goto err_ucx_close;
     }
-    status = dkv__peers_init(&ctx->client.peers, ctx->boot,
-                             &ctx->client.worker, ctx->size, ctx->local_ranks,
+    status = dkv__peers_init(&ctx->client.peers, &ctx->client.worker,
+                             ctx->rank, ctx->size, ctx->local_ranks,
                              ctx->nlocal_ranks);
     if (status != DKV_OK) {
         goto err_client_close;
@@ -395,10 +492,21 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
         }
     }
     status = publish_and_fence(ctx, deadline);
+    if (status == DKV_OK) {
+        status = prefetch(ctx);
+    }
     if (status != DKV_OK) {
         goto err_holder_stop;
     }
+    /* dramkv's PMIx use ends here: from now on a rank that dies cannot
+     * make the launcher's PMIx server kill the job step on our account.
+     * (PMIx counts inits: MPI's own connection, if any, stays.) */
+    if (!mpi_init_pending()) {
+        dkv__boot_stop(ctx->boot);
+        ctx->boot = NULL;
+    }
     ctx->client.secret = ctx->secret;
+    dkv__peers_set_secret(&ctx->client.peers, ctx->secret);
     if (ctx->holder != NULL) {
         dkv__holder_go(ctx->holder, ctx->secret);
     }
@@ -450,6 +558,26 @@ static dkv_status_t say_bye(dkv_ctx_t *ctx, uint64_t deadline)
                                  deadline);
 }
 
+/*
+ * Wait until no rank will send this one a request any more, so its holder
+ * may stop: members pass one barrier (every member has quiesced); a
+ * dedicated holder waits for every member's bye (bounded here, unlike
+ * dkv_serve). Ranks found dead are not waited for.
+ */
+static dkv_status_t all_done(dkv_ctx_t *ctx, uint64_t deadline)
+{
+    int32_t verdict;
+
+    if (ctx->client.barrier.me >= 0) {
+        return dkv__barrier_run(&ctx->client, DKV_OK, &verdict, deadline);
+    }
+    if (ctx->dedicated && ctx->is_holder) {
+        return dkv__barrier_wait_byes_until(
+            &ctx->client, (uint32_t)ctx->client.barrier.nmembers, deadline);
+    }
+    return DKV_OK;
+}
+
 dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
 {
     dkv_status_t status, st, drain;
@@ -471,13 +599,9 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     deadline = dkv__now_ns() + finalize_wait_ns(ctx);
     st       = say_bye(ctx, deadline);
     status   = (status == DKV_OK) ? st : status;
-    st       = pmix_fence(ctx, 0, 1, deadline);
+    st       = all_done(ctx, deadline);
     status   = (status == DKV_OK) ? st : status;
     dkv__peers_close(&ctx->client.peers, dkv__now_ns() + 1000000000ull);
-    if (st == DKV_OK) {
-        st     = pmix_fence(ctx, 0, 1, dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
-        status = (status == DKV_OK) ? st : status;
-    }
     dkv__holder_stop(ctx->holder);
     dkv__barrier_cleanup(&ctx->client.barrier);
     dkv__client_close(&ctx->client);
@@ -486,7 +610,7 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     free(ctx->holders);
     free(ctx->holder_node);
     ctx->holder_node = NULL;
-    dkv__boot_stop(ctx->boot);
+    dkv__boot_stop(ctx->boot); /* NULL unless kept for a later MPI_Init */
     memset(ctx, 0, sizeof(*ctx));
     ctx->state = DKV__STATE_FINALIZED;
     return status;

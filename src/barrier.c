@@ -299,10 +299,16 @@ static int byes_arrived(void *arg)
 
 dkv_status_t dkv__barrier_wait_byes(dkv__client_t *c, uint32_t count)
 {
+    return dkv__barrier_wait_byes_until(c, count, DKV__NO_DEADLINE);
+}
+
+dkv_status_t dkv__barrier_wait_byes_until(dkv__client_t *c, uint32_t count,
+                                          uint64_t deadline)
+{
     byes_t       w = {c, count, 0, 0};
     dkv_status_t status;
 
-    status = dkv__client_wait(c, byes_arrived, &w, -1, DKV__NO_DEADLINE);
+    status = dkv__client_wait(c, byes_arrived, &w, -1, deadline);
     if ((status == DKV_OK) && (w.dead > 0)) {
         DKV_LOG_WARN("serve: %u ranks died before saying goodbye", w.dead);
         return DKV_ERR_PEER_LOST;

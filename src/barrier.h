@@ -63,4 +63,7 @@ dkv_status_t dkv__barrier_send_bye(struct dkv__client *c, const int *ranks,
 
 /* Wait until @p count byes arrived; no deadline (serving is the job). */
 dkv_status_t dkv__barrier_wait_byes(struct dkv__client *c, uint32_t count);
+/* The same, until @p deadline at most (dkv_finalize). */
+dkv_status_t dkv__barrier_wait_byes_until(struct dkv__client *c,
+                                          uint32_t count, uint64_t deadline);
 #endif

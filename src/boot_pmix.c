@@ -334,15 +334,22 @@ dkv_status_t dkv__boot_get(dkv__boot_t *boot, int rank, const char *key,
 {
     pmix_proc_t   proc;
     pmix_value_t *val = NULL;
+    pmix_info_t   info;
     pmix_status_t rc;
+    bool          optional = true;
     void         *buf;
 
+    /* After the collecting fence every published value is here: a key
+     * that is not (a rank that published nothing) must not make PMIx ask
+     * its server and wait. */
+    PMIX_INFO_LOAD(&info, PMIX_OPTIONAL, &optional, PMIX_BOOL);
     PMIX_PROC_CONSTRUCT(&proc);
     PMIX_LOAD_PROCID(&proc, boot->me.nspace, (pmix_rank_t)rank);
-    rc = PMIx_Get(&proc, key, NULL, 0, &val);
+    rc = PMIx_Get(&proc, key, &info, 1, &val);
+    PMIX_INFO_DESTRUCT(&info);
     if ((rc != PMIX_SUCCESS) || (val == NULL) ||
         (val->type != PMIX_BYTE_OBJECT)) {
-        DKV_LOG_ERROR("PMIx_Get(%s) of rank %d failed: %s", key, rank,
+        DKV_LOG_DEBUG("PMIx_Get(%s) of rank %d failed: %s", key, rank,
                       PMIx_Error_string(rc));
         if (val != NULL) {
             PMIX_VALUE_RELEASE(val);

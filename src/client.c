@@ -23,6 +23,9 @@
 #define DKV__SWEEP_NS (100ull * 1000000ull)
 /* ... and, while a send waits for room at its destination, this often. */
 #define DKV__QUEUED_POLL_NS (200ull * 1000ull)
+/* How long UCX gets to finish or cancel a transfer that uses the caller's
+ * buffer after its call's deadline. */
+#define DKV__CUT_WAIT_NS (1000ull * 1000000ull)
 
 dkv_status_t dkv__client_open(dkv__client_t *c, ucp_context_h ucp)
 {
@@ -76,6 +79,7 @@ unsigned dkv__client_progress(dkv__client_t *c)
     unsigned     n = ucp_worker_progress(c->worker.ucp);
     dkv__list_t *l;
 
+    n += dkv__peers_progress(&c->peers);
     while ((l = dkv__list_pop_head(&c->ready)) != NULL) {
         struct dkv_request *req = DKV__CONTAINER_OF(l, struct dkv_request,
                                                     link);
@@ -214,7 +218,9 @@ void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req)
         return;
     }
     if (req->status == DKV_OK) {
-        req->status = DKV_ERR_TIMEOUT;
+        /* A write that timed out may have been stored, or not. */
+        req->status = (req->flags & DKV__REQ_WRITE) ? DKV_ERR_UNKNOWN
+                                                    : DKV_ERR_TIMEOUT;
     }
     dkv__client_untrack(c, req);
     /* UCX requests still in flight keep their callbacks (they free their
@@ -232,6 +238,48 @@ static void let_go(dkv__client_t *c, struct dkv_request *req)
     }
 }
 
+static int ucx_released(void *arg)
+{
+    const struct dkv_request *req = arg;
+
+    return (req->send_req == NULL) && (req->recv_req == NULL);
+}
+
+void dkv__client_cut(dkv__client_t *c, struct dkv_request *req)
+{
+    dkv__list_t *lists[2] = {&c->writes, &c->gets};
+    dkv__list_t *l;
+    int          holder   = req->holder;
+    int          i;
+
+    if (ucx_released(req)) {
+        return;
+    }
+    DKV_LOG_WARN("closing the endpoint to holder %d: a timed-out request "
+                 "still uses the caller's buffer", holder);
+    /* Everything in flight to that holder ends with it: say how. */
+    for (i = 0; i < 2; i++) {
+        for (l = lists[i]->next; l != lists[i]; l = l->next) {
+            struct dkv_request *r = DKV__CONTAINER_OF(l, struct dkv_request,
+                                                      wlink);
+
+            if ((r->holder == holder) && (r->status == DKV_OK)) {
+                r->status = (r->flags & DKV__REQ_WRITE) ? DKV_ERR_UNKNOWN
+                                                        : DKV_ERR_TIMEOUT;
+            }
+        }
+    }
+    if (req->status == DKV_OK) {
+        req->status = DKV_ERR_TIMEOUT;
+    }
+    dkv__peers_reset(&c->peers, DKV__PEER_SERVER, holder);
+    /* UCX runs the cancelled operations' callbacks in progress. */
+    if (dkv__client_wait(c, ucx_released, req, -1,
+                         dkv__now_ns() + DKV__CUT_WAIT_NS) != DKV_OK) {
+        DKV_LOG_ERROR("UCX still holds a buffer of a cancelled request");
+    }
+}
+
 static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req,
                                uint64_t deadline)
 {
@@ -241,10 +289,13 @@ static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req,
     status = dkv__client_wait(c, req_complete, req, -1, deadline);
     if ((status != DKV_OK) && (req->flags & DKV__REQ_RECVING)) {
         /* The value is streaming into the caller's buffer: returning now
-         * would leave UCX writing into memory the caller owns again. The
-         * transfer ends (done or failed) once started; wait once more. */
+         * would leave UCX writing into memory the caller owns again. Give
+         * the transfer a short grace, then cut it off. */
         status = dkv__client_wait(c, req_complete, req, -1,
-                                  dkv__now_ns() + c->timeout_ns);
+                                  dkv__now_ns() + DKV__CUT_WAIT_NS);
+        if (status != DKV_OK) {
+            dkv__client_cut(c, req);
+        }
     }
     if (status != DKV_OK) {
         DKV_LOG_WARN("request to holder %d timed out after %llu ms",

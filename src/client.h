@@ -208,6 +208,15 @@ void dkv__client_clear_failures(dkv__client_t *c);
  * outstanding and its failure, if any, is recorded. */
 void dkv__client_untrack(dkv__client_t *c, struct dkv_request *req);
 
+/*
+ * A request that timed out while UCX still reads or writes the caller's
+ * buffer for it: close the endpoint to its holder with force, so UCX
+ * cancels the transfer, and wait (bounded) for UCX to let the buffer go.
+ * Every other request in flight to that holder then ends too: writes as
+ * DKV_ERR_UNKNOWN, reads as DKV_ERR_TIMEOUT.
+ */
+void dkv__client_cut(dkv__client_t *c, struct dkv_request *req);
+
 /* Give up on a request (status TIMEOUT unless already set): it completes for
  * its waiter now and is freed when UCX is done with it. */
 void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req);

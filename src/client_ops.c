@@ -78,6 +78,8 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
                          UCP_OP_ATTR_FIELD_FLAGS;
     param.cb.send      = dkv__client_send_cb;
     param.user_data    = req;
+    /* REPLY: a holder answers a malformed request at once on the
+     * connection it came from (valid ones on the client's own). */
     param.flags        = UCP_AM_SEND_FLAG_REPLY;
     if (size >= c->rndv_thresh) {
         param.flags |= UCP_AM_SEND_FLAG_RNDV;
@@ -442,6 +444,7 @@ dkv_status_t dkv__client_release_sent(dkv__client_t *c,
             DKV_LOG_WARN("write to holder %d not sent after %llu ms",
                          req->holder,
                          (unsigned long long)(c->timeout_ns / 1000000));
+            dkv__client_cut(c, req); /* it reads the caller's buffer */
             dkv__client_abandon(c, req);
         }
         if ((req->flags & DKV__REQ_ABANDONED) && (status == DKV_OK)) {

@@ -276,7 +276,8 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
             return status;
         }
     }
-    return DKV_OK;
+    return dkv__worker_set_handler(&c->worker, DKV__MSG_HELLO,
+                                   dkv__peers_on_hello, &c->peers);
 }
 
 static void drop_data(dkv__client_t *c, struct dkv_request *req)

@@ -24,7 +24,11 @@
 #define DKV__OP_CHUNK    256u
 #define DKV__OP_LOWWATER 64u
 #define DKV__STOP_DRAIN_NS (2000ull * 1000000ull)
-#define DKV__REPLY_POLL_NS (200ull * 1000ull)
+/* While replies wait for their clients, look again after 200 us at first,
+ * backing off to 100 ms: a reply waiting for room at its client gets no
+ * wakeup, and one to a dead client must be noticed without burning CPU. */
+#define DKV__REPLY_POLL_MIN_NS (200ull * 1000ull)
+#define DKV__REPLY_POLL_MAX_NS (100ull * 1000000ull)
 
 int dkv__holder_refill(dkv__holder_t *h)
 {
@@ -91,7 +95,10 @@ static int setup(dkv__holder_t *h)
     dkv__list_init(&h->ready);
     dkv__list_init(&h->inflight);
     dkv__list_init(&h->replying);
-    if ((dkv__store_init(&h->store, h->cfg.hold_bytes) != DKV_OK) ||
+    dkv__list_init(&h->failed);
+    h->clients       = calloc((size_t)h->cfg.size, sizeof(*h->clients));
+    h->reply_poll_ns = DKV__REPLY_POLL_MIN_NS;
+    if ((h->clients == NULL) || (dkv__store_init(&h->store, h->cfg.hold_bytes) != DKV_OK) ||
         (dkv__holder_refill(h) != 0)) {
         return -1;
     }
@@ -120,10 +127,12 @@ static void serve(dkv__holder_t *h)
         unsigned n = ucp_worker_progress(h->worker.ucp);
 
         n += dkv__holder_process(h);
+        n += dkv__holder_reap_clients(h);
         dkv__holder_refill(h);
         dkv__holder_drain_reap(h);
         if (n > 0) {
-            idle_since = 0;
+            idle_since       = 0;
+            h->reply_poll_ns = DKV__REPLY_POLL_MIN_NS;
             continue;
         }
         now = dkv__now_ns();
@@ -133,13 +142,14 @@ static void serve(dkv__holder_t *h)
         if (now - idle_since < h->cfg.spin_ns) {
             continue;
         }
-        /* A reply waiting for room at its client gets no wakeup: while one
-         * is in flight, look again soon instead of sleeping for good. */
         if (dkv__worker_sleep(&h->worker, h->ctl_fd,
                               dkv__list_empty(&h->replying)
                                   ? DKV__NO_DEADLINE
-                                  : now + DKV__REPLY_POLL_NS) == DKV_OK) {
+                                  : now + h->reply_poll_ns) == DKV_OK) {
             drain_fd(h->ctl_fd);
+        }
+        if (h->reply_poll_ns < DKV__REPLY_POLL_MAX_NS) {
+            h->reply_poll_ns *= 2;
         }
         idle_since = 0;
     }
@@ -152,7 +162,8 @@ static void finish_replies(dkv__holder_t *h)
 
     while ((h->busy > 0) && (dkv__now_ns() < deadline)) {
         if ((ucp_worker_progress(h->worker.ucp) == 0) &&
-            (dkv__holder_process(h) == 0)) {
+            (dkv__holder_process(h) == 0) &&
+            (dkv__holder_reap_clients(h) == 0)) {
             dkv__worker_sleep(&h->worker, -1, deadline);
         }
     }
@@ -175,6 +186,20 @@ static void wait_for_go(dkv__holder_t *h)
     }
 }
 
+/* Every reply is done or given up: close the clients' endpoints. */
+static void close_clients(dkv__holder_t *h)
+{
+    int r;
+
+    for (r = 0; (h->clients != NULL) && (r < h->cfg.size); r++) {
+        if ((h->clients[r] != NULL) && (h->clients[r]->ep != NULL)) {
+            dkv__ucx_ep_close_force(&h->worker, h->clients[r]->ep);
+            h->clients[r]->ep = NULL;
+        }
+    }
+    ucp_worker_progress(h->worker.ucp);
+}
+
 static void *holder_main(void *arg)
 {
     dkv__holder_t *h = arg;
@@ -195,6 +220,7 @@ static void *holder_main(void *arg)
                   (unsigned long long)h->stats.gets,
                   (unsigned long long)h->stats.deletes,
                   (unsigned long long)h->stats.rejected);
+    close_clients(h);
     dkv__worker_close(&h->worker);
     return NULL;
 }
@@ -203,6 +229,7 @@ static void destroy(dkv__holder_t *h)
 {
     dkv__store_cleanup(&h->store);
     dkv__holder_free_ops(h);
+    dkv__holder_clients_free(h);
     if (h->ctl_fd >= 0) {
         close(h->ctl_fd);
     }

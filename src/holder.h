@@ -26,6 +26,7 @@ typedef struct dkv__holder_cfg {
     size_t        rndv_thresh; /* values this large are sent zero-copy */
     uint64_t      spin_ns;     /* poll this long after activity */
     int           rank;
+    int           size;        /* ranks in the job */
     dkv__fault_t  fault;       /* injected faults (tests) */
     /* Placement, to drain each key once (borrowed from the context). */
     const int    *holders;     /* [nholders] ranks */

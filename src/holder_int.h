@@ -37,7 +37,10 @@ typedef struct dkv__op {
     dkv_status_t        status;
     dkv__wire_hdr_t     hdr;       /* request header (copied) */
     dkv__wire_hdr_t     reply;     /* reply header, valid while sending */
-    ucp_ep_h            reply_ep;
+    uint64_t            reply_ns;  /* when the reply was started */
+    ucp_ep_h            stranger_ep; /* reply endpoint of a malformed
+                                        message; valid in the AM
+                                        callback only */
     void               *data;      /* persistent data or rndv descriptor */
     size_t              data_len;
     int                 rndv;
@@ -72,6 +75,23 @@ typedef struct dkv__holder_drain {
     int                    wake_fd;  /* the holder's ctl_fd */
 } dkv__holder_drain_t;
 
+/*
+ * A client this holder answers: the endpoint the holder made to the
+ * client's worker when its HELLO arrived (UCX pairs it with the client's
+ * own endpoint, so replies travel on the connection the request came on).
+ * The holder owns it; the error callback only marks it failed and queues
+ * it, and the holder thread closes it.
+ */
+typedef struct dkv__holder_client {
+    ucp_ep_h    ep;       /* NULL once failed and closed */
+    dkv__list_t flink;    /* on the failed list while queued */
+    struct dkv__holder *holder;
+    int         rank;
+    int32_t     pid;      /* from its HELLO */
+    uint8_t     failed;   /* set by the error callback */
+    uint64_t    next_check; /* earliest next look at its pid */
+} dkv__holder_client_t;
+
 typedef struct dkv__holder_stats {
     uint64_t puts, gets, deletes, rejected, no_space;
 } dkv__holder_stats_t;
@@ -94,6 +114,9 @@ struct dkv__holder {
     dkv__list_t         ready;
     dkv__list_t         inflight; /* rendezvous puts receiving */
     dkv__list_t         replying; /* replies being sent */
+    dkv__holder_client_t **clients; /* [cfg.size], NULL until a HELLO */
+    dkv__list_t         failed;   /* clients whose endpoint failed */
+    uint64_t            reply_poll_ns; /* backoff while replies wait */
     size_t              busy;     /* ops not on the free list */
     void              **chunks;
     size_t              nchunks;
@@ -106,6 +129,16 @@ struct dkv__holder {
 };
 
 dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h);
+/* Close the endpoints of failed clients, and fail those on this node
+ * whose process is gone while replies to them wait (holder_clients.c). */
+unsigned dkv__holder_reap_clients(dkv__holder_t *h);
+/* A HELLO: keep the client's endpoint (holder_clients.c). */
+void dkv__holder_do_hello(dkv__holder_t *h, dkv__op_t *op);
+/* The endpoint to reply to @p rank on, NULL if it has none or failed. */
+ucp_ep_h dkv__holder_client_ep(dkv__holder_t *h, uint32_t rank);
+void dkv__holder_clients_free(dkv__holder_t *h);
+/* The op's work is over: drop its pin and return it to the pool. */
+void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op);
 /* Handle every op on the ready list; returns how many. */
 unsigned dkv__holder_process(dkv__holder_t *h);
 /* Keep the op pool above its low-water mark (owner thread, not callbacks). */

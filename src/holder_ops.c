@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "crc32c.h"
 #include "holder_int.h"
 #include "log.h"
@@ -59,6 +60,7 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->ucx_req    = NULL;
     op->entry      = NULL;
     op->reply_buf  = NULL;
+    op->stranger_ep = NULL;
     op->seq        = ++h->seq;
     return op;
 }
@@ -88,11 +90,14 @@ static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
         return 1;
     case DKV__MSG_LIST:
     case DKV__MSG_DRAIN:
+    case DKV__MSG_HELLO:
         return !rndv;
     default:
         return 0;
     }
 }
+
+static void reject(dkv__holder_t *h, dkv__op_t *op);
 
 static ucs_status_t on_request(void *arg, const void *header,
                                size_t header_length, void *data,
@@ -108,8 +113,6 @@ static ucs_status_t on_request(void *arg, const void *header,
         h->stats.rejected++;
         return UCS_OK;
     }
-    op->reply_ep = (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP)
-                       ? param->reply_ep : NULL;
     dkv__list_push_tail(&h->ready, &op->link);
     if ((dkv__wire_unpack(header, header_length, length, h->cfg.secret,
                           &op->hdr, &key, &why) != DKV_OK) ||
@@ -120,6 +123,13 @@ static ucs_status_t on_request(void *arg, const void *header,
         if (header_length >= sizeof(op->hdr)) {
             memcpy(&op->hdr, header, sizeof(op->hdr));
         }
+        if (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP) {
+            /* Its sender field cannot be trusted: answer on the reply
+             * endpoint UCX lends us for this callback only. */
+            dkv__list_del(&op->link);
+            op->stranger_ep = param->reply_ep;
+            reject(h, op);
+        }
         return UCS_OK; /* drops the data */
     }
     op->valid = 1;
@@ -128,7 +138,7 @@ static ucs_status_t on_request(void *arg, const void *header,
     } else {
         op->key[0] = '\0';
     }
-    if (length > 0) { /* PUT values, LIST and DRAIN payloads */
+    if (length > 0) { /* PUT values, LIST, DRAIN and HELLO payloads */
         op->data     = data;
         op->data_len = length;
         op->rndv     = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
@@ -141,7 +151,8 @@ dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h)
 {
     static const unsigned ids[] = {DKV__MSG_PUT,   DKV__MSG_GET,
                                    DKV__MSG_DELETE, DKV__MSG_LIST,
-                                   DKV__MSG_DRAIN, DKV__MSG_DRAIN_QUERY};
+                                   DKV__MSG_DRAIN, DKV__MSG_DRAIN_QUERY,
+                                   DKV__MSG_HELLO};
     dkv_status_t          status;
     size_t                i;
 
@@ -180,8 +191,7 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
     dkv__list_push_tail(&h->ready, &op->link);
 }
 
-/* The op's work is over: drop its pin and return it to the pool. */
-static void finish_op(dkv__holder_t *h, dkv__op_t *op)
+void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op)
 {
     dkv__list_del(&op->flight);
     if (op->ucx_req != NULL) {
@@ -206,16 +216,22 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
                             size_t len)
 {
     const dkv__fault_t *fault = &h->cfg.fault;
+    ucp_ep_h            ep    = op->stranger_ep;
     dkv__wire_hdr_t     fields;
     ucp_request_param_t param;
     void               *sreq;
 
-    if ((op->reply_ep == NULL) ||
+    op->stranger_ep = NULL;
+    if (ep == NULL) {
+        ep = dkv__holder_client_ep(h, op->hdr.sender);
+    }
+
+    if ((ep == NULL) ||
         ((fault->drop_acks != 0) && (h->served > fault->drop_acks))) {
-        finish_op(h, op);
+        dkv__holder_finish_op(h, op);
         return;
     }
-    if (fault->delay_ms != 0) {
+    if ((fault->delay_ms != 0) && op->valid) {
         usleep(fault->delay_ms * 1000u); /* injected: the holder stalls */
     }
     memset(&fields, 0, sizeof(fields));
@@ -239,7 +255,8 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     param.user_data    = op;
     param.flags        = (len >= h->cfg.rndv_thresh) ? UCP_AM_SEND_FLAG_RNDV
                                                      : 0;
-    sreq = ucp_am_send_nbx(op->reply_ep, kind, &op->reply, sizeof(op->reply),
+    op->reply_ns = dkv__now_ns();
+    sreq = ucp_am_send_nbx(ep, kind, &op->reply, sizeof(op->reply),
                            value, len, &param);
     if (UCS_PTR_IS_PTR(sreq)) {
         op->ucx_req = sreq;
@@ -251,7 +268,7 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
         DKV_LOG_DEBUG("reply to rank %u failed: %s", op->hdr.sender,
                       ucs_status_string(UCS_PTR_STATUS(sreq)));
     }
-    finish_op(h, op);
+    dkv__holder_finish_op(h, op);
 }
 
 static uint8_t ack_kind(uint8_t kind)
@@ -284,7 +301,7 @@ static void reject(dkv__holder_t *h, dkv__op_t *op)
                      "only counted", op->why);
     }
     if (kind == 0) {
-        finish_op(h, op);
+        dkv__holder_finish_op(h, op);
         return;
     }
     dkv__holder_send_reply(h, op, kind, DKV_ERR_PROTOCOL, NULL, 0);
@@ -474,6 +491,10 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
             reject(h, op);
             return;
         }
+        if (op->hdr.kind == DKV__MSG_HELLO) {
+            dkv__holder_do_hello(h, op);
+            return;
+        }
         if (++h->served == h->cfg.fault.kill_after) {
             DKV_LOG_WARN("fault injection: dying after %llu requests",
                          (unsigned long long)h->served);
@@ -486,7 +507,7 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
         finish_rndv_put(h, op);
         return;
     case DKV__OP_DONE:
-        finish_op(h, op);
+        dkv__holder_finish_op(h, op);
         return;
     default:
         return;

@@ -1,40 +1,62 @@
 /*
  * peers: lazy endpoint cache of the client worker. The first request to a
- * rank reads its worker address from PMIx (local after the collecting fence
- * at init) and creates the endpoint; UCX wires it up in the background.
- * Nothing here runs at init, so start-up does no per-peer work.
+ * rank creates the endpoint from the address read at init (or learned from
+ * that rank's HELLO) and sends our own HELLO on it, so the other side can
+ * connect back without asking anyone. UCX wires the endpoint up in the
+ * background; requests sent meanwhile are queued by UCX in order.
  */
 #define DKV_LOG_MODULE "peers"
 
 #include "peers.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
+#include "proc_alive.h"
 
-dkv_status_t dkv__peers_init(dkv__peers_t *p, dkv__boot_t *boot,
-                             dkv__worker_t *worker, int size,
-                             const int *local_ranks, int nlocal)
+/* A local peer's pid is looked at most this often per peer. */
+#define DKV__PID_CHECK_NS (50ull * 1000000ull)
+
+dkv_status_t dkv__peers_init(dkv__peers_t *p, dkv__worker_t *worker,
+                             int rank, int size, const int *local_ranks,
+                             int nlocal)
 {
-    int i;
+    ucp_address_t *addr;
+    size_t         len;
+    int            i;
 
     memset(p, 0, sizeof(*p));
-    p->boot   = boot;
-    p->worker = worker;
-    p->size   = size;
-    p->eps[0] = calloc((size_t)size, sizeof(ucp_ep_h));
-    p->eps[1] = calloc((size_t)size, sizeof(ucp_ep_h));
-    p->local  = calloc((size_t)size, 1);
-    p->dead   = calloc((size_t)size, 1);
-    p->pid    = calloc((size_t)size, sizeof(int32_t));
-    p->next_check = calloc((size_t)size, sizeof(uint64_t));
-    if ((p->eps[0] == NULL) || (p->eps[1] == NULL) || (p->local == NULL) ||
-        (p->dead == NULL) || (p->pid == NULL) || (p->next_check == NULL)) {
+    p->worker      = worker;
+    p->rank        = rank;
+    p->size        = size;
+    p->eps[0]      = calloc((size_t)size, sizeof(ucp_ep_h));
+    p->eps[1]      = calloc((size_t)size, sizeof(ucp_ep_h));
+    p->addr[0]     = calloc((size_t)size, sizeof(dkv__peer_addr_t));
+    p->addr[1]     = calloc((size_t)size, sizeof(dkv__peer_addr_t));
+    p->local       = calloc((size_t)size, 1);
+    p->dead        = calloc((size_t)size, 1);
+    p->pid         = calloc((size_t)size, sizeof(int32_t));
+    p->next_check  = calloc((size_t)size, sizeof(uint64_t));
+    p->hellos      = calloc((size_t)size, sizeof(*p->hellos));
+    p->hello_pending = calloc((size_t)size, 1);
+    if ((p->eps[0] == NULL) || (p->eps[1] == NULL) || (p->addr[0] == NULL) ||
+        (p->addr[1] == NULL) || (p->local == NULL) || (p->dead == NULL) ||
+        (p->pid == NULL) || (p->next_check == NULL) ||
+        (p->hellos == NULL) || (p->hello_pending == NULL) ||
+        (dkv__worker_address(worker, &addr, &len) != DKV_OK)) {
+        dkv__peers_close(p, 0);
+        return DKV_ERR_NO_MEMORY;
+    }
+    p->my_addr = malloc(len);
+    if (p->my_addr != NULL) {
+        memcpy(p->my_addr, addr, len);
+        p->my_addr_len = len;
+    }
+    ucp_worker_release_address(worker->ucp, addr);
+    if (p->my_addr == NULL) {
         dkv__peers_close(p, 0);
         return DKV_ERR_NO_MEMORY;
     }
@@ -46,60 +68,46 @@ dkv_status_t dkv__peers_init(dkv__peers_t *p, dkv__boot_t *boot,
     return DKV_OK;
 }
 
-/* UCX error callback of an endpoint to another node: record only. */
+void dkv__peers_set_addr(dkv__peers_t *p, dkv__peer_kind_t kind, int rank,
+                         void *bytes, size_t len)
+{
+    dkv__peer_addr_t *a = &p->addr[kind][rank];
+
+    free(a->bytes);
+    a->bytes = bytes;
+    a->len   = len;
+}
+
+void dkv__peers_set_secret(dkv__peers_t *p, uint64_t secret)
+{
+    dkv__wire_hdr_t fields;
+
+    p->secret = secret;
+    memset(&fields, 0, sizeof(fields));
+    fields.kind      = DKV__MSG_HELLO;
+    fields.secret    = secret;
+    fields.sender    = (uint32_t)p->rank;
+    fields.aux       = (uint64_t)getpid();
+    fields.value_len = p->my_addr_len;
+    dkv__wire_pack(&p->hello_hdr, &fields, NULL, 0);
+}
+
+/* UCX error callback of any endpoint of the client worker: record only. */
 static void ep_error_cb(void *arg, ucp_ep_h ep, ucs_status_t status)
 {
     uint8_t *dead = arg;
 
+    (void)ep;
+    (void)status;
     *dead = 1;
-}
-
-/* 1 if the process @p pid has exited (gone, or a zombie not yet reaped). */
-static int process_gone(int32_t pid)
-{
-    char  path[64];
-    char  buf[256];
-    char *state;
-    FILE *f;
-    int   gone = 0;
-
-    if ((kill(pid, 0) != 0) && (errno == ESRCH)) {
-        return 1;
-    }
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return errno == ENOENT;
-    }
-    if (fgets(buf, sizeof(buf), f) != NULL) {
-        state = strrchr(buf, ')'); /* "pid (comm) S ..." */
-        gone  = (state != NULL) && ((state[2] == 'Z') || (state[2] == 'X'));
-    }
-    fclose(f);
-    return gone;
 }
 
 int dkv__peers_dead(dkv__peers_t *p, int rank)
 {
     uint64_t now;
-    void    *buf;
-    size_t   len;
 
-    if (p->dead[rank] || !p->local[rank]) {
+    if (p->dead[rank] || !p->local[rank] || (p->pid[rank] == 0)) {
         return p->dead[rank];
-    }
-    if (p->pid[rank] == 0) {
-        if (dkv__boot_get(p->boot, rank, DKV__PMIX_KEY_PID, &buf, &len) !=
-            DKV_OK) {
-            return 0;
-        }
-        if (len == sizeof(int32_t)) {
-            memcpy(&p->pid[rank], buf, sizeof(int32_t));
-        }
-        free(buf);
-        if (p->pid[rank] == 0) {
-            return 0;
-        }
     }
     /* A /proc look at most every 50 ms per peer, however many requests
      * wait on it. */
@@ -107,8 +115,8 @@ int dkv__peers_dead(dkv__peers_t *p, int rank)
     if (now < p->next_check[rank]) {
         return 0;
     }
-    p->next_check[rank] = now + 50000000ull;
-    if (process_gone(p->pid[rank])) {
+    p->next_check[rank] = now + DKV__PID_CHECK_NS;
+    if (dkv__proc_gone(p->pid[rank])) {
         DKV_LOG_WARN("rank %d (pid %d) on this node has exited", rank,
                      (int)p->pid[rank]);
         p->dead[rank] = 1;
@@ -116,44 +124,43 @@ int dkv__peers_dead(dkv__peers_t *p, int rank)
     return p->dead[rank];
 }
 
-static dkv_status_t create_ep(dkv__peers_t *p, dkv__peer_kind_t kind,
-                              int rank)
+/* Our HELLO on a new endpoint; UCX keeps it ordered before what follows. */
+static void send_hello(dkv__peers_t *p, ucp_ep_h ep)
 {
-    const char     *key = (kind == DKV__PEER_SERVER) ? DKV__PMIX_KEY_SERVER
-                                                     : DKV__PMIX_KEY_CLIENT;
-    ucp_ep_params_t params;
-    ucs_status_t    ustatus;
-    dkv_status_t    status;
-    void           *addr;
-    size_t          len;
+    ucp_request_param_t param;
+    void               *sreq;
 
-    status = dkv__boot_get(p->boot, rank, key, &addr, &len);
+    memset(&param, 0, sizeof(param));
+    sreq = ucp_am_send_nbx(ep, DKV__MSG_HELLO, &p->hello_hdr,
+                           sizeof(p->hello_hdr), p->my_addr, p->my_addr_len,
+                           &param);
+    if (UCS_PTR_IS_PTR(sreq)) {
+        ucp_request_free(sreq); /* completes on its own; buffers are ours */
+    }
+}
+
+static dkv_status_t create_ep(dkv__peers_t *p, dkv__peer_kind_t kind,
+                              int rank, int hello)
+{
+    const dkv__peer_addr_t *a = &p->addr[kind][rank];
+    dkv_status_t            status;
+
+    if (a->bytes == NULL) {
+        DKV_LOG_WARN("no address of rank %d (%s worker)", rank,
+                     (kind == DKV__PEER_SERVER) ? "server" : "client");
+        return DKV_ERR_PEER_LOST;
+    }
+    status = dkv__ucx_ep_connect(p->worker, a->bytes, ep_error_cb,
+                                 &p->dead[rank], &p->eps[kind][rank]);
     if (status != DKV_OK) {
+        p->eps[kind][rank] = NULL;
+        if (status == DKV_ERR_PEER_LOST) {
+            p->dead[rank] = 1; /* e.g. its node refused the connection */
+        }
         return status;
     }
-    memset(&params, 0, sizeof(params));
-    params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS |
-                        UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
-    params.address    = addr;
-    params.err_mode   = UCP_ERR_HANDLING_MODE_NONE;
-    if (!p->local[rank]) {
-        /* Another node: let the transport report a dead peer. */
-        params.field_mask |= UCP_EP_PARAM_FIELD_ERR_HANDLER;
-        params.err_mode        = UCP_ERR_HANDLING_MODE_PEER;
-        params.err_handler.cb  = ep_error_cb;
-        params.err_handler.arg = &p->dead[rank];
-    }
-    ustatus = ucp_ep_create(p->worker->ucp, &params, &p->eps[kind][rank]);
-    free(addr);
-    if (ustatus != UCS_OK) {
-        DKV_LOG_WARN("ucp_ep_create to rank %d failed: %s", rank,
-                     ucs_status_string(ustatus));
-        p->eps[kind][rank] = NULL;
-        if (dkv__status_from_ucs(ustatus) == DKV_ERR_PEER_LOST) {
-            p->dead[rank] = 1; /* e.g. its node refused the connection */
-            return DKV_ERR_PEER_LOST;
-        }
-        return DKV_ERR_TRANSPORT;
+    if (hello) {
+        send_hello(p, p->eps[kind][rank]);
     }
     return DKV_OK;
 }
@@ -163,11 +170,14 @@ dkv_status_t dkv__peers_ep(dkv__peers_t *p, dkv__peer_kind_t kind, int rank,
 {
     dkv_status_t status;
 
+    if ((rank < 0) || (rank >= p->size)) {
+        return DKV_ERR_INVALID;
+    }
     if (p->dead[rank]) {
         return DKV_ERR_PEER_LOST;
     }
     if (p->eps[kind][rank] == NULL) {
-        status = create_ep(p, kind, rank);
+        status = create_ep(p, kind, rank, 1);
         if (status != DKV_OK) {
             /* Connecting to a process that has exited fails here. */
             return dkv__peers_dead(p, rank) ? DKV_ERR_PEER_LOST : status;
@@ -177,66 +187,123 @@ dkv_status_t dkv__peers_ep(dkv__peers_t *p, dkv__peer_kind_t kind, int rank,
     return DKV_OK;
 }
 
+void dkv__peers_reset(dkv__peers_t *p, dkv__peer_kind_t kind, int rank)
+{
+    if (p->eps[kind][rank] != NULL) {
+        dkv__ucx_ep_close_force(p->worker, p->eps[kind][rank]);
+        p->eps[kind][rank] = NULL;
+    }
+}
+
+ucs_status_t dkv__peers_on_hello(void *arg, const void *header,
+                                 size_t header_length, void *data,
+                                 size_t length,
+                                 const ucp_am_recv_param_t *param)
+{
+    dkv__peers_t   *p = arg;
+    dkv__wire_hdr_t hdr;
+    const char     *key, *why;
+    int             r;
+
+    (void)param;
+    if ((dkv__wire_unpack(header, header_length, length, p->secret, &hdr,
+                          &key, &why) != DKV_OK) ||
+        (hdr.kind != DKV__MSG_HELLO) || (hdr.sender >= (uint32_t)p->size) ||
+        (length == 0)) {
+        p->hellos_dropped++;
+        return UCS_OK;
+    }
+    r = (int)hdr.sender;
+    if (p->hello_pending[r] || (r == p->rank)) {
+        p->hellos_dropped++; /* one at a time per rank */
+        return UCS_OK;
+    }
+    p->hello_pending[r]          = 1;
+    p->hellos[p->nhello].rank    = r;
+    p->hellos[p->nhello].data    = data;
+    p->hellos[p->nhello++].len   = length;
+    if (p->local[r] && (p->pid[r] == 0)) {
+        p->pid[r] = (int32_t)hdr.aux;
+    }
+    return UCS_INPROGRESS;
+}
+
+/*
+ * Keep @p h's address and connect back to it, unless we already have an
+ * endpoint to that client worker (both sides connected at once: UCX paired
+ * the two endpoints).
+ */
+static void answer_hello(dkv__peers_t *p, const struct dkv__peer_hello *h)
+{
+    void *copy = malloc(h->len);
+
+    if (copy == NULL) {
+        return; /* we connect when we need to, if the address is known */
+    }
+    memcpy(copy, h->data, h->len);
+    dkv__peers_set_addr(p, DKV__PEER_CLIENT, h->rank, copy, h->len);
+    if ((p->eps[DKV__PEER_CLIENT][h->rank] == NULL) && !p->dead[h->rank]) {
+        (void)create_ep(p, DKV__PEER_CLIENT, h->rank, 0);
+    }
+}
+
+unsigned dkv__peers_progress(dkv__peers_t *p)
+{
+    unsigned n = 0;
+
+    while (p->nhello > 0) {
+        struct dkv__peer_hello *h = &p->hellos[--p->nhello];
+
+        answer_hello(p, h);
+        p->hello_pending[h->rank] = 0;
+        ucp_am_data_release(p->worker->ucp, h->data);
+        n++;
+    }
+    return n;
+}
+
 void dkv__peers_close(dkv__peers_t *p, uint64_t deadline)
 {
-    ucp_request_param_t param;
-    void              **reqs;
-    size_t              nreqs = 0;
-    size_t              i;
-    int                 kind, r;
+    ucp_ep_h *all;
+    size_t    n = 0;
+    int       kind, r;
 
-    if ((p->eps[0] == NULL) || (p->eps[1] == NULL)) {
-        goto out_free;
-    }
-    reqs = calloc(2 * (size_t)p->size, sizeof(void *));
-    memset(&param, 0, sizeof(param));
-    param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
-    param.flags        = 0; /* flush, then close */
-    for (kind = 0; kind < 2; kind++) {
-        for (r = 0; r < p->size; r++) {
-            void *req;
-
-            if (p->eps[kind][r] == NULL) {
-                continue;
-            }
-            /* A dead peer cannot answer a flush; forcing needs peer error
-             * mode, which only endpoints to other nodes have. */
-            param.flags = (p->dead[r] && !p->local[r])
-                              ? UCP_EP_CLOSE_FLAG_FORCE : 0;
-            req = ucp_ep_close_nbx(p->eps[kind][r], &param);
-            if (UCS_PTR_IS_PTR(req) && (reqs != NULL)) {
-                reqs[nreqs++] = req;
-            }
-            p->eps[kind][r] = NULL;
-        }
-    }
-    for (i = 0; i < nreqs; i++) {
-        while (ucp_request_check_status(reqs[i]) == UCS_INPROGRESS) {
-            if (ucp_worker_progress(p->worker->ucp) == 0) {
-                if (dkv__worker_sleep(p->worker, -1, deadline) ==
-                    DKV_ERR_TIMEOUT) {
-                    DKV_LOG_WARN("endpoint close timed out, %zu left",
-                                 nreqs - i);
-                    for (; i < nreqs; i++) {
-                        ucp_request_free(reqs[i]); /* finishes in close */
-                    }
-                    goto out;
+    if ((p->eps[0] != NULL) && (p->eps[1] != NULL)) {
+        all = calloc(2 * (size_t)p->size, sizeof(*all));
+        for (kind = 0; kind < 2; kind++) {
+            for (r = 0; r < p->size; r++) {
+                if (p->eps[kind][r] == NULL) {
+                    continue;
                 }
+                if ((all == NULL) || p->dead[r]) {
+                    dkv__ucx_ep_close_force(p->worker, p->eps[kind][r]);
+                } else {
+                    all[n++] = p->eps[kind][r];
+                }
+                p->eps[kind][r] = NULL;
             }
         }
-        ucp_request_free(reqs[i]);
+        dkv__ucx_eps_close(p->worker, all, n, deadline);
+        free(all);
     }
-out:
-    free(reqs);
-out_free:
-    free(p->eps[0]);
-    free(p->eps[1]);
+    while (p->nhello > 0) {
+        ucp_am_data_release(p->worker->ucp, p->hellos[--p->nhello].data);
+    }
+    for (kind = 0; kind < 2; kind++) {
+        for (r = 0; (p->addr[kind] != NULL) && (r < p->size); r++) {
+            free(p->addr[kind][r].bytes);
+        }
+        free(p->addr[kind]);
+        free(p->eps[kind]);
+        p->addr[kind] = NULL;
+        p->eps[kind]  = NULL;
+    }
     free(p->local);
     free(p->dead);
     free(p->pid);
     free(p->next_check);
-    p->next_check = NULL;
-    p->eps[0] = p->eps[1] = NULL;
-    p->local = p->dead = NULL;
-    p->pid   = NULL;
+    free(p->hellos);
+    free(p->hello_pending);
+    free(p->my_addr);
+    memset(p, 0, sizeof(*p));
 }

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -24,14 +26,47 @@ dkv_status_t dkv__status_from_ucs(ucs_status_t status)
         return DKV_ERR_NO_MEMORY;
     case UCS_ERR_TIMED_OUT:
         return DKV_ERR_TIMEOUT;
-    case UCS_ERR_ENDPOINT_TIMEOUT: /* the transport gave the peer up */
+    /* What UCX reports for requests on a failed endpoint: the peer is
+     * gone or unreachable. All of these let a get try the next copy. */
+    case UCS_ERR_ENDPOINT_TIMEOUT:
     case UCS_ERR_CONNECTION_RESET:
     case UCS_ERR_UNREACHABLE:
     case UCS_ERR_REJECTED:
     case UCS_ERR_NOT_CONNECTED:
+    case UCS_ERR_IO_ERROR:
+    case UCS_ERR_CANCELED:
+    case UCS_ERR_SHMEM_SEGMENT:
         return DKV_ERR_PEER_LOST;
     default:
         return DKV_ERR_TRANSPORT;
+    }
+}
+
+/*
+ * Every dramkv endpoint uses peer error handling. UCX's shared-memory
+ * transports support it only when asked (otherwise UCX falls back to TCP
+ * loopback on the node); keepalive finds a silent peer's death. The user's
+ * own UCX_* settings win.
+ */
+static void set_defaults(ucp_config_t *config)
+{
+    /* {variable a user may have set, UCX key, value}: a UCT setting is
+     * applied by its name inside its transport's table, so one key sets
+     * it for posix, sysv and xpmem alike. */
+    static const char *const defaults[][3] = {
+        {"UCX_POSIX_ERROR_HANDLING", "MM_ERROR_HANDLING", "y"},
+        {"UCX_KEEPALIVE_INTERVAL", "KEEPALIVE_INTERVAL", "1s"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        if (getenv(defaults[i][0]) != NULL) {
+            continue;
+        }
+        if (ucp_config_modify(config, defaults[i][1], defaults[i][2]) !=
+            UCS_OK) {
+            DKV_LOG_DEBUG("UCX setting %s not applied", defaults[i][1]);
+        }
     }
 }
 
@@ -46,6 +81,7 @@ dkv_status_t dkv__ucx_context_open(ucp_context_h *ucp_p)
         DKV_LOG_ERROR("ucp_config_read failed: %s", ucs_status_string(status));
         return DKV_ERR_TRANSPORT;
     }
+    set_defaults(config);
     memset(&params, 0, sizeof(params));
     params.field_mask = UCP_PARAM_FIELD_FEATURES |
                         UCP_PARAM_FIELD_MT_WORKERS_SHARED |
@@ -113,6 +149,81 @@ dkv_status_t dkv__worker_address(dkv__worker_t *w, ucp_address_t **addr_p,
         return DKV_ERR_TRANSPORT;
     }
     return DKV_OK;
+}
+
+dkv_status_t dkv__ucx_ep_connect(dkv__worker_t *w, const void *address,
+                                 ucp_err_handler_cb_t err_cb, void *arg,
+                                 ucp_ep_h *ep_p)
+{
+    ucp_ep_params_t params;
+    ucs_status_t    status;
+
+    memset(&params, 0, sizeof(params));
+    params.field_mask      = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS |
+                             UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
+                             UCP_EP_PARAM_FIELD_ERR_HANDLER;
+    params.address         = address;
+    params.err_mode        = UCP_ERR_HANDLING_MODE_PEER;
+    params.err_handler.cb  = err_cb;
+    params.err_handler.arg = arg;
+    status                 = ucp_ep_create(w->ucp, &params, ep_p);
+    if (status != UCS_OK) {
+        DKV_LOG_WARN("ucp_ep_create failed: %s", ucs_status_string(status));
+        return (dkv__status_from_ucs(status) == DKV_ERR_PEER_LOST)
+                   ? DKV_ERR_PEER_LOST
+                   : DKV_ERR_TRANSPORT;
+    }
+    return DKV_OK;
+}
+
+void dkv__ucx_ep_close_force(dkv__worker_t *w, ucp_ep_h ep)
+{
+    ucp_request_param_t param;
+    void               *req;
+
+    (void)w;
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+    param.flags        = UCP_EP_CLOSE_FLAG_FORCE;
+    req                = ucp_ep_close_nbx(ep, &param);
+    if (UCS_PTR_IS_PTR(req)) {
+        ucp_request_free(req); /* finishes inside later progress calls */
+    }
+}
+
+void dkv__ucx_eps_close(dkv__worker_t *w, ucp_ep_h *eps, size_t n,
+                        uint64_t deadline)
+{
+    ucp_request_param_t param;
+    size_t              i, left = 0;
+    void               *req;
+    void              **reqs = calloc((n > 0) ? n : 1, sizeof(*reqs));
+
+    memset(&param, 0, sizeof(param));
+    param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+    param.flags        = (reqs == NULL) ? UCP_EP_CLOSE_FLAG_FORCE : 0;
+    for (i = 0; i < n; i++) {
+        req = ucp_ep_close_nbx(eps[i], &param);
+        if (UCS_PTR_IS_PTR(req)) {
+            if (reqs != NULL) {
+                reqs[left++] = req;
+            } else {
+                ucp_request_free(req);
+            }
+        }
+    }
+    for (i = 0; i < left; i++) {
+        while (ucp_request_check_status(reqs[i]) == UCS_INPROGRESS) {
+            if ((ucp_worker_progress(w->ucp) == 0) &&
+                (dkv__worker_sleep(w, -1, deadline) == DKV_ERR_TIMEOUT)) {
+                break;
+            }
+        }
+        /* A close still running past the deadline (its peer hung) ends
+         * when the worker is destroyed; its handle is freed now. */
+        ucp_request_free(reqs[i]);
+    }
+    free(reqs);
 }
 
 dkv_status_t dkv__worker_set_handler(dkv__worker_t *w, unsigned id,

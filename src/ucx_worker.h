@@ -31,6 +31,24 @@ void dkv__worker_close(dkv__worker_t *w);
 dkv_status_t dkv__worker_address(dkv__worker_t *w, ucp_address_t **addr_p,
                                  size_t *len_p);
 
+/*
+ * An endpoint from @p w to the worker at @p address with UCX peer error
+ * handling; @p err_cb(@p arg) runs (on @p w's thread, inside progress) if
+ * the connection fails. DKV_OK, DKV_ERR_PEER_LOST or DKV_ERR_TRANSPORT.
+ */
+dkv_status_t dkv__ucx_ep_connect(dkv__worker_t *w, const void *address,
+                                 ucp_err_handler_cb_t err_cb, void *arg,
+                                 ucp_ep_h *ep_p);
+
+/* Close @p ep at once: UCX cancels what is in flight on it (callbacks see
+ * UCS_ERR_CANCELED) and releases their buffers; nothing waits. */
+void dkv__ucx_ep_close_force(dkv__worker_t *w, ucp_ep_h ep);
+
+/* Close @p n endpoints gracefully (flush first), progressing @p w until
+ * @p deadline at most; those still closing then are closed with force. */
+void dkv__ucx_eps_close(dkv__worker_t *w, ucp_ep_h *eps, size_t n,
+                        uint64_t deadline);
+
 /* Register @p cb for AM id @p id; data always persistent. */
 dkv_status_t dkv__worker_set_handler(dkv__worker_t *w, unsigned id,
                                      ucp_am_recv_callback_t cb, void *arg);

@@ -29,7 +29,8 @@ int dkv__wire_kind_has_value(unsigned kind)
 {
     return (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET_REPLY) ||
            (kind == DKV__MSG_LIST) || (kind == DKV__MSG_LIST_REPLY) ||
-           (kind == DKV__MSG_DRAIN) || (kind == DKV__MSG_DRAIN_REPLY);
+           (kind == DKV__MSG_DRAIN) || (kind == DKV__MSG_DRAIN_REPLY) ||
+           (kind == DKV__MSG_HELLO);
 }
 
 static uint32_t header_crc(const dkv__wire_hdr_t *hdr)

@@ -41,7 +41,11 @@ typedef enum {
     DKV__MSG_DRAIN_QUERY = 12,/* client -> holder: aux = drain id     */
     DKV__MSG_DRAIN_REPLY = 13,/* holder -> client: status, value =
                                 drain progress (stage_wire.h)       */
-    DKV__MSG_KIND_MAX   = 13
+    DKV__MSG_HELLO      = 14,/* client -> any worker, first message on
+                                a new endpoint: aux = sender's pid,
+                                value = sender's client worker address,
+                                so the receiver connects back itself */
+    DKV__MSG_KIND_MAX   = 14
 } dkv__msg_kind_t;
 
 typedef struct dkv__wire_hdr {

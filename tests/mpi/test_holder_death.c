@@ -1,8 +1,9 @@
 /*
  * test_holder_death: a holder that dies (SIGKILL) or hangs (SIGSTOP) turns
- * every operation that needs it into DKV_ERR_PEER_LOST (death) or
- * DKV_ERR_TIMEOUT (hang) within the timeout, on every surviving rank, in
- * put, get, quiet, fence and finalize - and never into wrong data.
+ * every operation that needs it into DKV_ERR_PEER_LOST (death) or, for a
+ * hang, DKV_ERR_TIMEOUT (reads) and DKV_ERR_UNKNOWN (writes: they may or
+ * may not be stored) within the timeout, on every surviving rank, in put,
+ * get, quiet, fence and finalize - and never into wrong data.
  *
  * Layout: 4 ranks, holders ranks 1 and 3 (DKV_HOLDERS=ranks:1,3); rank 1 is
  * the victim. Run with `dkvrun --survive` so the job outlives the victim;
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 {
     int          stop   = (argc > 1) && (strcmp(argv[1], "stop") == 0);
     dkv_status_t expect = stop ? DKV_ERR_TIMEOUT : DKV_ERR_PEER_LOST;
+    /* A write to a hung holder may or may not have been stored. */
+    dkv_status_t wexpect = stop ? DKV_ERR_UNKNOWN : DKV_ERR_PEER_LOST;
     const char  *tmo    = getenv("DKV_TIMEOUT_MS");
     dkv_ctx_t   *ctx;
     char         key[32], val[256];
@@ -131,23 +134,23 @@ int main(int argc, char **argv)
         t0 = t_now();
         s  = dkv_put(ctx, key, val, sizeof(val));
         timed("put", t0);
-        if ((s != DKV_OK) && (s != expect)) {
+        if ((s != DKV_OK) && (s != wexpect)) {
             t_fail(__FILE__, __LINE__, "put", dkv_strerror(s));
         }
-        if (stop && (s == expect)) {
+        if (stop && (s == wexpect)) {
             break; /* each timed-out put costs a full timeout */
         }
     }
     t0 = t_now();
     s  = dkv_quiet(ctx);
     timed("quiet", t0);
-    T_CHECK((s == DKV_OK) || (s == expect));
+    T_CHECK((s == DKV_OK) || (s == wexpect));
     for (i = 0; i < dkv_failed_count(ctx); i++) {
         const char  *fk;
         dkv_status_t fs;
 
         T_OK(dkv_failed_key(ctx, i, &fk, &fs));
-        T_CHECK(fs == expect);
+        T_CHECK(fs == wexpect);
         T_CHECK(strncmp(fk, "r", 1) == 0);
     }
 
@@ -156,7 +159,7 @@ int main(int argc, char **argv)
     s  = dkv_fence(ctx);
     timed("fence", t0);
     printf("rank %d fence verdict %s\n", t_rank, dkv_strerror(s));
-    T_STATUS(expect, s);
+    T_STATUS(expect, s); /* a stopped member: the barrier times out */
 
     t0 = t_now();
     s  = dkv_finalize(ctx);

@@ -98,6 +98,7 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_LIST) ||
                              (kind == DKV__MSG_LIST_REPLY) ||
                              (kind == DKV__MSG_DRAIN) ||
+                             (kind == DKV__MSG_HELLO) ||
                              (kind == DKV__MSG_DRAIN_REPLY));
     }
 }
@@ -225,7 +226,7 @@ static void test_short_header(void **state)
 
 static void test_bad_magic_version_kind(void **state)
 {
-    static const unsigned bad_kinds[] = {0, 14, 15, 100, 255};
+    static const unsigned bad_kinds[] = {0, DKV__MSG_KIND_MAX + 1, 16, 100, 255};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
@@ -274,7 +275,7 @@ static void test_bad_crc(void **state)
 
 static void test_bad_flags_secret_status(void **state)
 {
-    static const int32_t bad_status[] = {1, 5, -16, -100, INT32_MIN};
+    static const int32_t bad_status[] = {1, 5, -17, -100, INT32_MIN};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
