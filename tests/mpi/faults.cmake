@@ -19,3 +19,21 @@ set_tests_properties(mpi.fault_drop_acks PROPERTIES ENVIRONMENT
   "DKV_TIMEOUT_MS=2000;DKV_HOLDERS=ranks:1;DKV_FAULT=drop_acks:5")
 dkv_mpi_test(NAME fault_delay_acks SOURCE test_integrity.c NP 2 ARGS delay
   TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_FAULT=delay_ack:300)
+
+# A process dies mid-transfer; no other process may crash (issue 10).
+dkv_mpi_test(NAME crash_client_put SOURCE test_crash_midflight.c NP 3
+  ARGS client_put TIMEOUT 90 SURVIVE ENV DKV_HOLDERS=ranks:0)
+set_tests_properties(mpi.crash_client_put PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [02].*PASS rank [02]"
+  FAIL_REGULAR_EXPRESSION "FAIL rank")
+dkv_mpi_test(NAME crash_holder_get SOURCE test_crash_midflight.c NP 4
+  ARGS holder_get TIMEOUT 90 SURVIVE ENV DKV_HOLDERS=ranks:0,1 DKV_REPLICAS=2)
+set_tests_properties(mpi.crash_holder_get PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [023].*PASS rank [023].*PASS rank [023]"
+  FAIL_REGULAR_EXPRESSION "FAIL rank")
+dkv_mpi_test(NAME crash_reader_pin SOURCE test_crash_midflight.c NP 3
+  ARGS reader_pin TIMEOUT 90 SURVIVE ENV DKV_HOLDERS=ranks:0 DKV_HOLD_BYTES=3m
+  DKV_RNDV_THRESH=8192)
+set_tests_properties(mpi.crash_reader_pin PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [02].*PASS rank [02]"
+  FAIL_REGULAR_EXPRESSION "FAIL rank")
