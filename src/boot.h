@@ -18,11 +18,12 @@ typedef struct dkv__boot dkv__boot_t;
 dkv_status_t dkv__boot_start(dkv__boot_t **boot_p, int *rank_p, int *size_p);
 void dkv__boot_stop(dkv__boot_t *boot);
 
-/* Each rank's local rank on its node; returned array of size (caller frees). */
+/* Each rank's local rank on its node (its position in ascending order among
+ * the node's ranks); returned array of size (caller frees). */
 dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p);
 
-/* Node of every rank into @p node[size]: the lowest rank on the same host
- * (PMIX_HOSTNAME), so ranks on one node share a number. */
+/* Node of every rank into @p node[size]: the lowest rank on the same node,
+ * so ranks on one node share a number. */
 dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node);
 
 /* Ranks on this node (PMIX_LOCAL_PEERS); returned array (caller frees). */

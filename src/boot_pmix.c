@@ -1,8 +1,20 @@
 /*
- * boot_pmix: the PMIx bootstrap. PMIx_Init gives rank and size; the job's
- * layout comes from PMIx job data (PMIX_LOCAL_RANK of each rank); addresses
+ * boot_pmix: the PMIx bootstrap. PMIx_Init gives rank and size; addresses
  * are exchanged with PMIx_Put + PMIx_Commit + one PMIx_Fence_nb that
  * collects data, and read back lazily with PMIx_Get.
+ *
+ * The job's layout (node and local rank of every rank) is read once, on
+ * first use, in O(nodes) PMIx calls: the node list, then each node's rank
+ * list, handed to the pure layout module. Those are the lookups
+ * PMIx_Resolve_nodes and PMIx_Resolve_peers make (PMIx 4.2), made here
+ * local-only (PMIX_OPTIONAL): when a client lacks a node's list,
+ * PMIx_Resolve_peers asks the server, and Open MPI 4.1's mpirun never
+ * answers for a remote node (it blocks, PMIX_TIMEOUT or not). Slurm gives
+ * every node's list; mpirun gives them to the ranks of some nodes only. The
+ * others fall back to one PMIX_HOSTNAME per rank, grouped in
+ * O(size log size). Both ways number a node by its lowest rank, which
+ * depends only on which ranks share a node, so ranks that took different
+ * ways still agree (replica placement needs every rank to agree).
  *
  * Threads: everything runs on the dkv_init/finalize caller's thread except
  * the fence callback, which runs on PMIx's progress thread and only records:
@@ -19,6 +31,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "log.h"
 
 struct dkv__boot {
@@ -28,6 +41,7 @@ struct dkv__boot {
     pmix_info_t      info[1];  /* fence info, valid until the callback */
     atomic_int       fence_done;
     atomic_int       fence_status;
+    dkv__layout_t   *layout;   /* read on first use, NULL before */
 };
 
 static int value_to_int(const pmix_value_t *val, int *out)
@@ -115,10 +129,9 @@ void dkv__boot_stop(dkv__boot_t *boot)
     }
     PMIx_Finalize(NULL, 0);
     close(boot->wake_fd);
+    dkv__layout_destroy(boot->layout);
     free(boot);
 }
-
-
 
 static void free_hosts(char **host, int n)
 {
@@ -170,68 +183,186 @@ static dkv_status_t read_hosts(dkv__boot_t *boot, char ***host_p)
     return DKV_OK;
 }
 
-dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node)
+/*
+ * A string this process already holds (PMIX_OPTIONAL: the server is never
+ * asked); about @p node if not NULL. Returned copy (caller frees), or NULL.
+ */
+static char *get_local_string(dkv__boot_t *boot, pmix_rank_t rank,
+                              const char *key, const char *node)
+{
+    pmix_info_t   info[3];
+    pmix_proc_t   proc;
+    pmix_value_t *val   = NULL;
+    char         *copy  = NULL;
+    bool          yes   = true;
+    size_t        ninfo = 0;
+    size_t        i;
+    pmix_status_t rc;
+
+    PMIX_PROC_CONSTRUCT(&proc);
+    PMIX_LOAD_PROCID(&proc, boot->me.nspace, rank);
+    PMIX_INFO_LOAD(&info[ninfo++], PMIX_OPTIONAL, &yes, PMIX_BOOL);
+    if (node != NULL) {
+        PMIX_INFO_LOAD(&info[ninfo++], PMIX_NODE_INFO, &yes, PMIX_BOOL);
+        PMIX_INFO_LOAD(&info[ninfo++], PMIX_HOSTNAME, node, PMIX_STRING);
+    }
+    rc = PMIx_Get(&proc, key, info, ninfo, &val);
+    if ((rc == PMIX_SUCCESS) && (val != NULL) && (val->type == PMIX_STRING) &&
+        (val->data.string != NULL)) {
+        copy = strdup(val->data.string);
+    } else {
+        DKV_LOG_DEBUG("no %s%s%s here: %s", key, (node != NULL) ? " of " : "",
+                      (node != NULL) ? node : "", PMIx_Error_string(rc));
+    }
+    if (val != NULL) {
+        PMIX_VALUE_RELEASE(val);
+    }
+    for (i = 0; i < ninfo; i++) {
+        PMIX_INFO_DESTRUCT(&info[i]);
+    }
+    return copy;
+}
+
+/* Each node's PMIX_LOCAL_PEERS into @p nodes, for the nodes named in the
+ * comma-separated @p list (modified); *n_p = how many were read. */
+static dkv_status_t read_node_peers(dkv__boot_t *boot, char *list,
+                                    dkv__layout_node_t *nodes, int *n_p)
+{
+    char *save = NULL;
+    char *name;
+    int   n = 0;
+
+    for (name = strtok_r(list, ",", &save); name != NULL;
+         name = strtok_r(NULL, ",", &save)) {
+        nodes[n].name  = name;
+        nodes[n].peers = get_local_string(boot, PMIX_RANK_UNDEF,
+                                          PMIX_LOCAL_PEERS, name);
+        if (nodes[n].peers == NULL) {
+            break;
+        }
+        n++;
+    }
+    *n_p = n;
+    return (name == NULL) ? DKV_OK : DKV_ERR_BOOTSTRAP;
+}
+
+/* The layout from the node list and every node's rank list. */
+static dkv_status_t layout_from_node_lists(dkv__boot_t *boot,
+                                           dkv__layout_t **layout_p)
+{
+    dkv__layout_node_t *nodes;
+    dkv_status_t        status;
+    char                err[256] = "";
+    char               *list;
+    const char         *s;
+    int                 cap = 1;
+    int                 n, j;
+
+    list = get_local_string(boot, PMIX_RANK_WILDCARD, PMIX_NODE_LIST, NULL);
+    if (list == NULL) {
+        return DKV_ERR_BOOTSTRAP;
+    }
+    for (s = list; *s != '\0'; s++) {
+        cap += (*s == ',');
+    }
+    nodes = calloc((size_t)cap, sizeof(*nodes));
+    if (nodes == NULL) {
+        free(list);
+        return DKV_ERR_NO_MEMORY;
+    }
+    status = read_node_peers(boot, list, nodes, &n);
+    if ((status == DKV_OK) && (n == 0)) {
+        status = DKV_ERR_BOOTSTRAP;
+    }
+    if (status == DKV_OK) {
+        status = dkv__layout_from_peers(boot->size, nodes, n, layout_p, err,
+                                        sizeof(err));
+        if (status != DKV_OK) {
+            DKV_LOG_DEBUG("node rank lists unusable: %s", err);
+        }
+    }
+    for (j = 0; j < n; j++) {
+        free((char *)nodes[j].peers);
+    }
+    free(nodes);
+    free(list);
+    return status;
+}
+
+/* The layout from every rank's host name: one PMIx_Get per rank. */
+static dkv_status_t layout_from_hosts(dkv__boot_t *boot,
+                                      dkv__layout_t **layout_p)
 {
     char       **host;
-    dkv_status_t status = read_hosts(boot, &host);
-    int          r, q;
+    char         err[256] = "";
+    dkv_status_t status   = read_hosts(boot, &host);
 
     if (status != DKV_OK) {
         return status;
     }
-    for (r = 0; r < boot->size; r++) {
-        for (q = 0; strcmp(host[q], host[r]) != 0; q++) {
-        }
-        node[r] = q;
+    status = dkv__layout_from_hosts(boot->size, (const char *const *)host,
+                                    layout_p, err, sizeof(err));
+    if (status != DKV_OK) {
+        DKV_LOG_ERROR("%s", err);
     }
     free_hosts(host, boot->size);
+    return status;
+}
+
+/* The job's layout, read on the first call. */
+static dkv_status_t read_layout(dkv__boot_t *boot,
+                                const dkv__layout_t **layout_p)
+{
+    const char  *how = "rank lists per node";
+    dkv_status_t status;
+
+    if (boot->layout == NULL) {
+        status = layout_from_node_lists(boot, &boot->layout);
+        if (status == DKV_ERR_NO_MEMORY) {
+            return status;
+        }
+        if (status != DKV_OK) {
+            DKV_LOG_DEBUG("no usable rank list per node: asking each of %d "
+                          "ranks for its host name", boot->size);
+            how    = "host names";
+            status = layout_from_hosts(boot, &boot->layout);
+            if (status != DKV_OK) {
+                return status;
+            }
+        }
+        DKV_LOG_DEBUG("layout: %d ranks on %d nodes, from %s", boot->size,
+                      boot->layout->nnodes, how);
+    }
+    *layout_p = boot->layout;
     return DKV_OK;
 }
 
-/*
- * Slurm's PMIx server knows PMIX_LOCAL_RANK only for the ranks of its own
- * node; every launcher gives PMIX_HOSTNAME for every rank. Number each
- * node's ranks in rank order, as launchers assign local ranks.
- */
-static dkv_status_t local_ranks_by_host(dkv__boot_t *boot, int *local)
+dkv_status_t dkv__boot_node_ids(dkv__boot_t *boot, int *node)
 {
-    dkv_status_t status = dkv__boot_node_ids(boot, local);
-    int          r, q, node;
+    const dkv__layout_t *layout;
+    dkv_status_t         status = read_layout(boot, &layout);
 
-    /* In place, from the last rank down: the lower ranks' entries still
-     * hold their node numbers when rank r counts them. */
-    for (r = boot->size - 1; (status == DKV_OK) && (r >= 0); r--) {
-        node     = local[r];
-        local[r] = 0;
-        for (q = 0; q < r; q++) {
-            local[r] += (local[q] == node);
-        }
+    if (status != DKV_OK) {
+        return status;
     }
-    return status;
+    memcpy(node, layout->node, (size_t)boot->size * sizeof(*node));
+    return DKV_OK;
 }
 
 dkv_status_t dkv__boot_local_ranks(dkv__boot_t *boot, int **local_p)
 {
-    dkv_status_t status = DKV_OK;
-    int         *local;
-    int          r;
+    const dkv__layout_t *layout;
+    dkv_status_t         status = read_layout(boot, &layout);
+    int                 *local;
 
-    local = calloc((size_t)boot->size, sizeof(*local));
+    if (status != DKV_OK) {
+        return status;
+    }
+    local = malloc((size_t)boot->size * sizeof(*local));
     if (local == NULL) {
         return DKV_ERR_NO_MEMORY;
     }
-    for (r = 0; r < boot->size; r++) {
-        if (get_int(boot, (pmix_rank_t)r, PMIX_LOCAL_RANK, &local[r]) != 0) {
-            DKV_LOG_DEBUG("no PMIX_LOCAL_RANK for rank %d: using hostnames",
-                          r);
-            status = local_ranks_by_host(boot, local);
-            break;
-        }
-    }
-    if (status != DKV_OK) {
-        free(local);
-        return status;
-    }
+    memcpy(local, layout->local, (size_t)boot->size * sizeof(*local));
     *local_p = local;
     return DKV_OK;
 }
