@@ -426,6 +426,7 @@ static void setup_client(dkv_ctx_t *ctx)
     c->pure_spin_ns = ctx->oversubscribed ? 0 : c->spin_ns;
     c->rndv_thresh = ctx->cfg.RNDV_THRESH;
     c->checksum    = ctx->cfg.CHECKSUM;
+    c->node_copy   = ctx->cfg.NODE_COPY;
     c->holders     = ctx->holders;
     c->nholders    = ctx->nholders;
     c->holder_node = ctx->holder_node;

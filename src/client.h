@@ -39,8 +39,11 @@ enum {
     DKV__REQ_WRITE      = DKV_BIT(9), /* counted as outstanding write     */
     DKV__REQ_VCRC       = DKV_BIT(10),/* reply carried the value's CRC    */
     DKV__REQ_RECVED     = DKV_BIT(11),/* rendezvous receive has ended     */
-    DKV__REQ_ORPHAN     = DKV_BIT(12) /* get: every first copy's holder is
+    DKV__REQ_ORPHAN     = DKV_BIT(12),/* get: every first copy's holder is
                                          lost, so NOT_FOUND is PEER_LOST */
+    DKV__REQ_LOCAL      = DKV_BIT(13),/* sent for the node-local path     */
+    DKV__REQ_GRANTED    = DKV_BIT(14),/* put: the holder reserved room    */
+    DKV__REQ_LENT       = DKV_BIT(15) /* get: the reply lent an address   */
 };
 
 #define DKV__REQ_MAGIC 0x646b7672u
@@ -69,6 +72,9 @@ struct dkv_request {
     size_t         value_len;
     void          *data;
     uint32_t       vcrc;   /* the value's CRC32C from the holder */
+    const void    *src;    /* LOCAL put: the caller's value */
+    uint64_t       local_addr; /* LOCAL: the value's address at the holder */
+    dkv__wire_hdr_t ctl;   /* PUT_COMMIT / RELEASE header */
     uint64_t       aux;    /* header aux of the request (drain id) */
     /* AM header: wire header + key + NUL, valid until the send completes */
     size_t         hdr_len;
@@ -90,6 +96,7 @@ struct dkv__client {
                                           sched_yield (0: oversubscribed) */
     size_t               rndv_thresh;
     int                  checksum;  /* send a CRC32C with every value */
+    int                  node_copy; /* node-local bulk path allowed */
     const int           *holders;   /* borrowed from the context */
     int                  nholders;
     const int           *holder_node; /* borrowed; NULL when replicas = 1 */
@@ -229,6 +236,25 @@ static inline uint64_t dkv__req_id(const struct dkv_request *req)
 {
     return ((uint64_t)req->gen << 32) | req->index;
 }
+
+/* 1 unless @p req is a LOCAL put whose value is not yet copied: the
+ * request's send completing then does not free the caller's buffer. */
+static inline int dkv__client_value_sent(const struct dkv_request *req)
+{
+    return !((req->flags & DKV__REQ_LOCAL) && (req->kind == DKV__MSG_PUT));
+}
+
+/* Node-local bulk path (client_local.c). */
+/* 1 if a request of @p kind with @p size bytes to @p holder goes LOCAL. */
+int dkv__client_local_ok(const dkv__client_t *c, uint8_t kind, int holder,
+                         size_t size);
+/* A LOCAL put was granted room: copy the value there and commit (or drop
+ * it if the request was given up on). Sets DKV__REQ_SEND_DONE. */
+void dkv__client_local_put(dkv__client_t *c, struct dkv_request *req);
+/* A LOCAL get reply lent an address: copy the value to @p dest (unless
+ * the request was given up on) and release it at the holder. */
+void dkv__client_local_get(dkv__client_t *c, struct dkv_request *req,
+                           void *dest);
 
 /* Reply handlers and completion (client_replies.c). */
 int dkv__client_takes_data(uint8_t req_kind); /* its reply has a value */

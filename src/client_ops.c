@@ -65,7 +65,15 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
     fields.secret    = c->secret;
     fields.sender    = (uint32_t)c->rank;
     fields.aux       = req->aux;
-    if (c->checksum && (req->kind == DKV__MSG_PUT)) {
+    if (dkv__client_local_ok(c, req->kind, holder, size)) {
+        /* Node-local: the value does not travel with the request. */
+        fields.flags = DKV__WIRE_FLAG_LOCAL;
+        req->flags |= DKV__REQ_LOCAL;
+        req->src       = value;
+        req->value_len = size;
+        value          = NULL;
+        size           = 0;
+    } else if (c->checksum && (req->kind == DKV__MSG_PUT)) {
         fields.flags = DKV__WIRE_FLAG_VCRC;
         fields.aux   = dkv__crc32c(0, value, size);
     }
@@ -89,10 +97,12 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
     if (UCS_PTR_IS_ERR(sreq)) {
         DKV_LOG_DEBUG("send to holder %d failed: %s", req->holder,
                       ucs_status_string(UCS_PTR_STATUS(sreq)));
+        req->flags &= ~DKV__REQ_LOCAL;
         return dkv__status_from_ucs(UCS_PTR_STATUS(sreq));
     }
     if (sreq == NULL) {
-        req->flags |= DKV__REQ_SEND_DONE;
+        /* A LOCAL put's value is still to be copied (after the grant). */
+        req->flags |= dkv__client_value_sent(req) ? DKV__REQ_SEND_DONE : 0;
     } else {
         req->send_req = sreq;
         c->sends_queued++;

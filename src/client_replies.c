@@ -39,9 +39,11 @@ void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data)
         if (req->status == DKV_OK) {
             req->status = dkv__status_from_ucs(status);
         }
-        req->flags |= DKV__REQ_REPLY_DONE; /* no reply will come */
+        req->flags |= DKV__REQ_REPLY_DONE | DKV__REQ_SEND_DONE; /* no reply
+                                                                  will come */
+    } else if (dkv__client_value_sent(req)) {
+        req->flags |= DKV__REQ_SEND_DONE;
     }
-    req->flags |= DKV__REQ_SEND_DONE;
     if (req->flags & DKV__REQ_REPLY_DONE) {
         queue(req->client, req);
     }
@@ -127,9 +129,48 @@ static ucs_status_t on_ack(void *arg, const void *header, size_t header_length,
         req->status = hdr.status;
     }
     req->flags |= DKV__REQ_REPLY_DONE;
+    if ((req->flags & DKV__REQ_LOCAL) && !(req->flags & DKV__REQ_GRANTED) &&
+        (req->send_req == NULL)) {
+        /* Refused before any room was granted: the value was never read. */
+        req->flags |= DKV__REQ_SEND_DONE;
+    }
     if (req->flags & DKV__REQ_SEND_DONE) {
         queue(c, req);
     }
+    return UCS_OK;
+}
+
+/* The holder reserved room for a LOCAL put: the owner copies the value. */
+static ucs_status_t on_put_grant(void *arg, const void *header,
+                                 size_t header_length, void *data,
+                                 size_t length,
+                                 const ucp_am_recv_param_t *param)
+{
+    dkv__client_t      *c = arg;
+    dkv__wire_hdr_t     hdr;
+    struct dkv_request *req;
+    const char         *key, *why;
+    dkv__wire_local_t   desc;
+
+    (void)param;
+    if ((dkv__wire_unpack(header, header_length, length, c->secret, &hdr,
+                          &key, &why) != DKV_OK) ||
+        (hdr.kind != DKV__MSG_PUT_GRANT) || (hdr.status != DKV_OK) ||
+        (length != sizeof(desc))) {
+        c->rejected++;
+        return UCS_OK;
+    }
+    req = dkv__req_lookup(c, hdr.req_id);
+    if ((req == NULL) || (req->kind != DKV__MSG_PUT) ||
+        !(req->flags & DKV__REQ_LOCAL) ||
+        (req->flags & (DKV__REQ_GRANTED | DKV__REQ_REPLY_DONE))) {
+        c->rejected++;
+        return UCS_OK;
+    }
+    memcpy(&desc, data, sizeof(desc));
+    req->local_addr = desc.addr;
+    req->flags |= DKV__REQ_GRANTED;
+    queue(c, req);
     return UCS_OK;
 }
 
@@ -172,7 +213,14 @@ static ucs_status_t on_data_reply(void *arg, const void *header,
         req->flags |= DKV__REQ_VCRC;
         req->vcrc = (uint32_t)hdr.aux;
     }
-    if ((hdr.status == DKV_OK) && (length > 0)) {
+    if ((hdr.status == DKV_OK) && (hdr.flags & DKV__WIRE_FLAG_LOCAL)) {
+        dkv__wire_local_t desc; /* the value stays at the holder, pinned */
+
+        memcpy(&desc, data, sizeof(desc));
+        req->local_addr = desc.addr;
+        req->flags |= DKV__REQ_LENT | (desc.has_crc ? DKV__REQ_VCRC : 0);
+        req->vcrc = desc.crc;
+    } else if ((hdr.status == DKV_OK) && (length > 0)) {
         req->data = data;
         keep      = UCS_INPROGRESS;
         if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) {
@@ -265,6 +313,7 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
         {DKV__MSG_BYE, on_barrier},
         {DKV__MSG_LIST_REPLY, on_list_reply},
         {DKV__MSG_DRAIN_REPLY, on_drain_reply},
+        {DKV__MSG_PUT_GRANT, on_put_grant},
     };
     dkv_status_t status;
     size_t       i;
@@ -280,11 +329,15 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
                                    dkv__peers_on_hello, &c->peers);
 }
 
+/* Let go of a reply's value: UCX's data, or a value lent by the holder. */
 static void drop_data(dkv__client_t *c, struct dkv_request *req)
 {
     if (req->data != NULL) {
         ucp_am_data_release(c->worker.ucp, req->data);
         req->data = NULL;
+    }
+    if (req->flags & DKV__REQ_LENT) {
+        dkv__client_local_get(c, req, NULL);
     }
 }
 
@@ -340,6 +393,10 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
         }
         req->buf = dest;
     }
+    if (req->flags & DKV__REQ_LENT) {
+        dkv__client_local_get(c, req, dest);
+        return 1;
+    }
     if (req->data == NULL) {
         return 1; /* empty value */
     }
@@ -380,6 +437,9 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
 {
     uint32_t both = DKV__REQ_SEND_DONE | DKV__REQ_REPLY_DONE;
 
+    if ((req->flags & DKV__REQ_GRANTED) && !(req->flags & DKV__REQ_SEND_DONE)) {
+        dkv__client_local_put(c, req); /* copy the value, commit */
+    }
     if (((req->flags & both) != both) || (req->flags & DKV__REQ_COMPLETE) ||
         (req->flags & DKV__REQ_RECVING)) {
         return;

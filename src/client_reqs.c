@@ -62,6 +62,8 @@ struct dkv_request *dkv__req_alloc(dkv__client_t *c)
     req->value_len = 0;
     req->sibling   = NULL;
     req->aux       = 0;
+    req->src       = NULL;
+    req->local_addr = 0;
     return req;
 }
 

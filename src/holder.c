@@ -96,6 +96,7 @@ static int setup(dkv__holder_t *h)
     dkv__list_init(&h->inflight);
     dkv__list_init(&h->replying);
     dkv__list_init(&h->failed);
+    dkv__list_init(&h->parked);
     h->clients       = calloc((size_t)h->cfg.size, sizeof(*h->clients));
     h->reply_poll_ns = DKV__REPLY_POLL_MIN_NS;
     if ((h->clients == NULL) || (dkv__store_init(&h->store, h->cfg.hold_bytes) != DKV_OK) ||
@@ -143,7 +144,8 @@ static void serve(dkv__holder_t *h)
             continue;
         }
         if (dkv__worker_sleep(&h->worker, h->ctl_fd,
-                              dkv__list_empty(&h->replying)
+                              (dkv__list_empty(&h->replying) &&
+                               dkv__list_empty(&h->parked))
                                   ? DKV__NO_DEADLINE
                                   : now + h->reply_poll_ns) == DKV_OK) {
             drain_fd(h->ctl_fd);
@@ -213,6 +215,7 @@ static void *holder_main(void *arg)
     signal_fd(h->ready_fd);
     wait_for_go(h);
     serve(h);
+    dkv__holder_unpark(h, -1);
     dkv__holder_drain_stop(h);
     finish_replies(h);
     DKV_LOG_DEBUG("served %llu puts, %llu gets, %llu deletes, rejected %llu",

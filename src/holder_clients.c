@@ -84,6 +84,7 @@ void dkv__holder_do_hello(dkv__holder_t *h, dkv__op_t *op)
     /* A second HELLO: the client closed its endpoint (a timeout) and made
      * a new one; ours belonged to the old connection. */
     close_client(h, cl);
+    dkv__holder_unpark(h, cl->rank); /* the old connection's requests */
     dkv__list_del(&cl->flink);
     cl->failed = 0;
     cl->pid    = (int32_t)op->hdr.aux;
@@ -97,13 +98,14 @@ out:
     dkv__holder_finish_op(h, op);
 }
 
-/* Replies that waited long for a client on this node whose process is
- * gone: fail the client, so that closing its endpoint ends them. */
-static void check_stuck(dkv__holder_t *h, uint64_t now)
+/* Replies (or parked node-local ops) that waited long for a client on
+ * this node whose process is gone: fail the client, so that closing its
+ * endpoint ends them. */
+static void check_stuck(dkv__holder_t *h, dkv__list_t *list, uint64_t now)
 {
     dkv__list_t *l;
 
-    for (l = h->replying.next; l != &h->replying; l = l->next) {
+    for (l = list->next; l != list; l = l->next) {
         dkv__op_t            *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
         dkv__holder_client_t *cl;
 
@@ -130,8 +132,11 @@ unsigned dkv__holder_reap_clients(dkv__holder_t *h)
     unsigned     n = 0;
     dkv__list_t *l;
 
-    if (!dkv__list_empty(&h->replying)) {
-        check_stuck(h, dkv__now_ns());
+    if (!dkv__list_empty(&h->replying) || !dkv__list_empty(&h->parked)) {
+        uint64_t now = dkv__now_ns();
+
+        check_stuck(h, &h->replying, now);
+        check_stuck(h, &h->parked, now);
     }
     while ((l = dkv__list_pop_head(&h->failed)) != NULL) {
         dkv__holder_client_t *cl = DKV__CONTAINER_OF(l, dkv__holder_client_t,
@@ -140,6 +145,7 @@ unsigned dkv__holder_reap_clients(dkv__holder_t *h)
         DKV_LOG_DEBUG("client rank %d failed: closing its endpoint",
                       cl->rank);
         close_client(h, cl);
+        dkv__holder_unpark(h, cl->rank);
         n++;
     }
     return n;

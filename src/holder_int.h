@@ -47,6 +47,12 @@ typedef struct dkv__op {
     void               *ucx_req;
     dkv__store_entry_t *entry;
     void               *reply_buf; /* malloc'd reply value, freed at end */
+    /* Node-local bulk path (holder_local.c) */
+    uint8_t             park;      /* after its reply, wait for the client */
+    uint8_t             reserved;  /* entry reserved, not yet published */
+    uint8_t             lend;      /* reply lends the value's address */
+    uint64_t            parked_ns;
+    dkv__wire_local_t   local;     /* descriptor sent in the reply */
     uint64_t            hash;
     char                key[DKV_KEY_MAX + 1];
 } dkv__op_t;
@@ -116,6 +122,8 @@ struct dkv__holder {
     dkv__list_t         replying; /* replies being sent */
     dkv__holder_client_t **clients; /* [cfg.size], NULL until a HELLO */
     dkv__list_t         failed;   /* clients whose endpoint failed */
+    dkv__list_t         parked;   /* ops waiting for a client's COMMIT or
+                                     RELEASE (node-local bulk path) */
     uint64_t            reply_poll_ns; /* backoff while replies wait */
     size_t              busy;     /* ops not on the free list */
     void              **chunks;
@@ -137,8 +145,24 @@ void dkv__holder_do_hello(dkv__holder_t *h, dkv__op_t *op);
 /* The endpoint to reply to @p rank on, NULL if it has none or failed. */
 ucp_ep_h dkv__holder_client_ep(dkv__holder_t *h, uint32_t rank);
 void dkv__holder_clients_free(dkv__holder_t *h);
-/* The op's work is over: drop its pin and return it to the pool. */
+/* The op's work is over: drop its pin (or its unpublished reservation)
+ * and return it to the pool. */
 void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op);
+/* Check, publish a put's entry (dropping it if corrupt); the ack status. */
+dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
+                                 dkv__store_entry_t *e);
+
+/* Node-local bulk path (holder_local.c). */
+void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
+                             dkv__store_entry_t *e);
+int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
+                           dkv__store_entry_t *e);
+void dkv__holder_park(dkv__holder_t *h, dkv__op_t *op);
+void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *op);
+void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *op);
+/* Finish the parked ops of client @p rank (-1: all, at stop); those of
+ * clients on this node whose process is gone too (@p now != 0). */
+unsigned dkv__holder_unpark(dkv__holder_t *h, int rank);
 /* Handle every op on the ready list; returns how many. */
 unsigned dkv__holder_process(dkv__holder_t *h);
 /* Keep the op pool above its low-water mark (owner thread, not callbacks). */

@@ -61,6 +61,9 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->entry      = NULL;
     op->reply_buf  = NULL;
     op->stranger_ep = NULL;
+    op->park       = 0;
+    op->reserved   = 0;
+    op->lend       = 0;
     op->seq        = ++h->seq;
     return op;
 }
@@ -87,6 +90,8 @@ static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
     case DKV__MSG_GET:
     case DKV__MSG_DELETE:
     case DKV__MSG_DRAIN_QUERY:
+    case DKV__MSG_PUT_COMMIT:
+    case DKV__MSG_RELEASE:
         return 1;
     case DKV__MSG_LIST:
     case DKV__MSG_DRAIN:
@@ -152,7 +157,8 @@ dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h)
     static const unsigned ids[] = {DKV__MSG_PUT,   DKV__MSG_GET,
                                    DKV__MSG_DELETE, DKV__MSG_LIST,
                                    DKV__MSG_DRAIN, DKV__MSG_DRAIN_QUERY,
-                                   DKV__MSG_HELLO};
+                                   DKV__MSG_HELLO, DKV__MSG_PUT_COMMIT,
+                                   DKV__MSG_RELEASE};
     dkv_status_t          status;
     size_t                i;
 
@@ -198,10 +204,13 @@ void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op)
         ucp_request_free(op->ucx_req);
         op->ucx_req = NULL;
     }
-    if (op->entry != NULL) {
+    if ((op->entry != NULL) && op->reserved) {
+        dkv__store_abort(&h->store, op->entry);
+    } else if (op->entry != NULL) {
         dkv__store_unpin(&h->store, op->entry);
-        op->entry = NULL;
     }
+    op->entry    = NULL;
+    op->reserved = 0;
     if (op->data != NULL) {
         ucp_am_data_release(h->worker.ucp, op->data);
         op->data = NULL;
@@ -226,8 +235,11 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
         ep = dkv__holder_client_ep(h, op->hdr.sender);
     }
 
+    /* drop_acks drops answers, not a grant: that is part of moving the
+     * value, like UCX's rendezvous handshake. */
     if ((ep == NULL) ||
-        ((fault->drop_acks != 0) && (h->served > fault->drop_acks))) {
+        ((fault->drop_acks != 0) && (h->served > fault->drop_acks) &&
+         (kind != DKV__MSG_PUT_GRANT))) {
         dkv__holder_finish_op(h, op);
         return;
     }
@@ -235,14 +247,18 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
         usleep(fault->delay_ms * 1000u); /* injected: the holder stalls */
     }
     memset(&fields, 0, sizeof(fields));
-    if ((op->entry != NULL) && op->entry->has_crc && (len > 0)) {
+    fields.value_len = len;
+    if (op->lend) {
+        fields.flags     = DKV__WIRE_FLAG_LOCAL; /* descriptor, not value */
+        fields.value_len = op->entry->value_len;
+    } else if ((op->entry != NULL) && op->entry->has_crc && (len > 0) &&
+               !op->reserved) {
         fields.flags = DKV__WIRE_FLAG_VCRC;
         fields.aux   = op->entry->crc;
     }
     fields.kind      = kind;
     fields.status    = status;
     fields.req_id    = op->hdr.req_id;
-    fields.value_len = len;
     fields.secret    = h->cfg.secret;
     fields.sender    = (uint32_t)h->cfg.rank;
     dkv__wire_pack(&op->reply, &fields, NULL, 0);
@@ -267,6 +283,11 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     if (UCS_PTR_IS_ERR(sreq)) {
         DKV_LOG_DEBUG("reply to rank %u failed: %s", op->hdr.sender,
                       ucs_status_string(UCS_PTR_STATUS(sreq)));
+    } else if (op->park) {
+        /* Sent at once: the client now copies into or out of the entry,
+         * which stays reserved or pinned until it says it is done. */
+        dkv__holder_park(h, op);
+        return;
     }
     dkv__holder_finish_op(h, op);
 }
@@ -307,20 +328,29 @@ static void reject(dkv__holder_t *h, dkv__op_t *op)
     dkv__holder_send_reply(h, op, kind, DKV_ERR_PROTOCOL, NULL, 0);
 }
 
-/* Later writes of a key win over rendezvous puts of it still arriving. */
-static void supersede(dkv__holder_t *h, const dkv__op_t *op)
+/* Mark as superseded the puts of @p op's key on @p list older than @p op. */
+static void supersede_on(dkv__list_t *list, const dkv__op_t *op)
 {
     dkv__list_t *l;
 
-    for (l = h->inflight.next; l != &h->inflight; l = l->next) {
+    for (l = list->next; l != list; l = l->next) {
         dkv__op_t *old = DKV__CONTAINER_OF(l, dkv__op_t, flight);
 
-        if ((old->seq < op->seq) && (old->hash == op->hash) &&
+        if ((old->seq < op->seq) && (old->hdr.kind == DKV__MSG_PUT) &&
+            (old->hash == op->hash) &&
             (old->hdr.key_len == op->hdr.key_len) &&
             (memcmp(old->key, op->key, op->hdr.key_len) == 0)) {
             old->superseded = 1;
         }
     }
+}
+
+/* Later writes of a key win over puts of it still arriving: rendezvous
+ * receives and node-local reservations not yet committed. */
+static void supersede(dkv__holder_t *h, const dkv__op_t *op)
+{
+    supersede_on(&h->inflight, op);
+    supersede_on(&h->parked, op);
 }
 
 /*
@@ -347,8 +377,8 @@ static dkv_status_t check_value(dkv__holder_t *h, dkv__op_t *op,
 }
 
 /* Make a put's entry visible (or drop it if corrupt); the ack status. */
-static dkv_status_t publish(dkv__holder_t *h, dkv__op_t *op,
-                            dkv__store_entry_t *e)
+dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
+                                 dkv__store_entry_t *e)
 {
     dkv_status_t status = check_value(h, op, e);
 
@@ -384,13 +414,17 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
         dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
         return;
     }
+    if (op->hdr.flags & DKV__WIRE_FLAG_LOCAL) {
+        dkv__holder_local_grant(h, op, e); /* the client writes it */
+        return;
+    }
     if ((op->data == NULL) || !op->rndv) {
         if (op->data != NULL) {
             memcpy(dkv__store_value(e), op->data, op->data_len);
             ucp_am_data_release(h->worker.ucp, op->data);
             op->data = NULL;
         }
-        dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
+        dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, dkv__holder_publish(h, op, e), NULL, 0);
         return;
     }
     memset(&param, 0, sizeof(param));
@@ -414,7 +448,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
                    dkv__status_from_ucs(UCS_PTR_STATUS(rreq)), NULL, 0);
         return;
     }
-    dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, publish(h, op, e), NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, dkv__holder_publish(h, op, e), NULL, 0);
 }
 
 static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
@@ -430,7 +464,7 @@ static void finish_rndv_put(dkv__holder_t *h, dkv__op_t *op)
     if ((op->status != DKV_OK) || op->superseded) {
         dkv__store_abort(&h->store, e);
     } else {
-        op->status = publish(h, op, e);
+        op->status = dkv__holder_publish(h, op, e);
     }
     dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, op->status, NULL, 0);
 }
@@ -444,6 +478,9 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
     if (e == NULL) {
         dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
         return;
+    }
+    if (dkv__holder_local_lend(h, op, e)) {
+        return; /* the client reads it */
     }
     dkv__store_pin(e);
     op->entry = e;
@@ -491,9 +528,18 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
             reject(h, op);
             return;
         }
-        if (op->hdr.kind == DKV__MSG_HELLO) {
+        switch (op->hdr.kind) {
+        case DKV__MSG_HELLO:
             dkv__holder_do_hello(h, op);
             return;
+        case DKV__MSG_PUT_COMMIT:
+            dkv__holder_do_commit(h, op);
+            return;
+        case DKV__MSG_RELEASE:
+            dkv__holder_do_release(h, op);
+            return;
+        default:
+            break;
         }
         if (++h->served == h->cfg.fault.kill_after) {
             DKV_LOG_WARN("fault injection: dying after %llu requests",
@@ -507,6 +553,10 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
         finish_rndv_put(h, op);
         return;
     case DKV__OP_DONE:
+        if (op->park) {
+            dkv__holder_park(h, op); /* until COMMIT, RELEASE or death */
+            return;
+        }
         dkv__holder_finish_op(h, op);
         return;
     default:

@@ -30,7 +30,25 @@ int dkv__wire_kind_has_value(unsigned kind)
     return (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET_REPLY) ||
            (kind == DKV__MSG_LIST) || (kind == DKV__MSG_LIST_REPLY) ||
            (kind == DKV__MSG_DRAIN) || (kind == DKV__MSG_DRAIN_REPLY) ||
-           (kind == DKV__MSG_HELLO);
+           (kind == DKV__MSG_HELLO) || (kind == DKV__MSG_PUT_GRANT);
+}
+
+/* Kinds that may carry each flag. */
+static int flags_allowed(const dkv__wire_hdr_t *hdr)
+{
+    unsigned kind = hdr->kind;
+
+    if (hdr->flags & ~(DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL)) {
+        return 0;
+    }
+    if ((hdr->flags & DKV__WIRE_FLAG_VCRC) &&
+        !((kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET_REPLY) ||
+          (kind == DKV__MSG_PUT_COMMIT))) {
+        return 0;
+    }
+    return !(hdr->flags & DKV__WIRE_FLAG_LOCAL) ||
+           (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET) ||
+           (kind == DKV__MSG_GET_REPLY);
 }
 
 static uint32_t header_crc(const dkv__wire_hdr_t *hdr)
@@ -71,9 +89,7 @@ static const char *check_fixed(const dkv__wire_hdr_t *hdr, uint64_t secret)
     if (hdr->crc != header_crc(hdr)) {
         return "bad crc";
     }
-    if ((hdr->flags & ~DKV__WIRE_FLAG_VCRC) ||
-        ((hdr->flags & DKV__WIRE_FLAG_VCRC) &&
-         !dkv__wire_kind_has_value(hdr->kind))) {
+    if (!flags_allowed(hdr)) {
         return "bad flags";
     }
     if (hdr->secret != secret) {
@@ -121,8 +137,21 @@ static const char *check_value(const dkv__wire_hdr_t *hdr, size_t data_len)
         return "value too long";
     }
     /* An error reply carries no value. */
-    if ((hdr->kind == DKV__MSG_GET_REPLY) && (hdr->status != DKV_OK)) {
+    if (((hdr->kind == DKV__MSG_GET_REPLY) ||
+         (hdr->kind == DKV__MSG_PUT_GRANT)) && (hdr->status != DKV_OK)) {
         has_value = 0;
+    }
+    if (hdr->flags & DKV__WIRE_FLAG_LOCAL) {
+        /* The value itself does not travel: a LOCAL put reserves
+         * value_len bytes, a LOCAL get reply carries its descriptor. */
+        if (hdr->kind == DKV__MSG_PUT) {
+            return (data_len == 0) ? NULL : "value length mismatch";
+        }
+        if (has_value && (hdr->kind == DKV__MSG_GET_REPLY)) {
+            return (data_len == sizeof(dkv__wire_local_t))
+                       ? NULL
+                       : "bad local descriptor";
+        }
     }
     if (has_value) {
         return (hdr->value_len == data_len) ? NULL : "value length mismatch";

@@ -20,8 +20,26 @@
 /* Largest value length accepted on the wire (2^48 bytes). */
 #define DKV__WIRE_VALUE_MAX (1ull << 48)
 
-/* The value's CRC32C is in aux (PUT, GET_REPLY only; DKV_CHECKSUM=1). */
+/* The value's CRC32C is in aux (PUT, GET_REPLY, PUT_COMMIT only;
+ * DKV_CHECKSUM=1). */
 #define DKV__WIRE_FLAG_VCRC 0x1u
+/*
+ * Node-local bulk path (client and holder on one node): the value moves by
+ * one process_vm_writev/readv of the client, not through UCX. On PUT and
+ * GET requests: "I can copy myself" (PUT: no data part; value_len is the
+ * size to reserve). On a GET_REPLY: the data part is a dkv__wire_local_t
+ * naming where the pinned value is; value_len is the value's size.
+ */
+#define DKV__WIRE_FLAG_LOCAL 0x2u
+
+/* Where a holder's value (or reserved room for one) is, in its memory. */
+typedef struct dkv__wire_local {
+    uint64_t addr;    /* address in the holder process */
+    uint32_t crc;     /* the value's CRC32C, if has_crc */
+    uint32_t has_crc;
+} dkv__wire_local_t;
+
+_Static_assert(sizeof(dkv__wire_local_t) == 16, "local descriptor size");
 
 /* Message kinds; each is also the UCX AM id. */
 typedef enum {
@@ -45,7 +63,15 @@ typedef enum {
                                 a new endpoint: aux = sender's pid,
                                 value = sender's client worker address,
                                 so the receiver connects back itself */
-    DKV__MSG_KIND_MAX   = 14
+    DKV__MSG_PUT_GRANT  = 15,/* holder -> client: status; value = the
+                                dkv__wire_local_t of the room reserved
+                                for a LOCAL put                      */
+    DKV__MSG_PUT_COMMIT = 16,/* client -> holder: req_id of a granted
+                                put; status DKV_OK: the value is
+                                written, publish it; else drop it    */
+    DKV__MSG_RELEASE    = 17,/* client -> holder: req_id of a LOCAL get
+                                reply: done reading, unpin           */
+    DKV__MSG_KIND_MAX   = 17
 } dkv__msg_kind_t;
 
 typedef struct dkv__wire_hdr {

@@ -99,6 +99,7 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_LIST_REPLY) ||
                              (kind == DKV__MSG_DRAIN) ||
                              (kind == DKV__MSG_HELLO) ||
+                             (kind == DKV__MSG_PUT_GRANT) ||
                              (kind == DKV__MSG_DRAIN_REPLY));
     }
 }
@@ -226,7 +227,8 @@ static void test_short_header(void **state)
 
 static void test_bad_magic_version_kind(void **state)
 {
-    static const unsigned bad_kinds[] = {0, DKV__MSG_KIND_MAX + 1, 16, 100, 255};
+    static const unsigned bad_kinds[] = {0, DKV__MSG_KIND_MAX + 1, 30, 100,
+                                         255};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
@@ -273,6 +275,51 @@ static void test_bad_crc(void **state)
     }
 }
 
+/* The node-local bulk flag: which kinds may carry it, and what their data
+ * part must then be. */
+static void test_local_flag(void **state)
+{
+    dkv__wire_hdr_t hdr, out;
+    const char     *key, *why;
+    msg_t           m;
+
+    make_msg(&m, DKV__MSG_DELETE, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = DKV__WIRE_FLAG_LOCAL; /* not on a delete */
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "bad flags");
+
+    make_msg(&m, DKV__MSG_PUT, "key", 100, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = DKV__WIRE_FLAG_LOCAL; /* a LOCAL put sends no value */
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "value length mismatch");
+
+    make_msg(&m, DKV__MSG_PUT, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags     = DKV__WIRE_FLAG_LOCAL;
+    hdr.value_len = 1u << 30; /* reserve 1 GiB, nothing attached */
+    put_hdr_signed(&m, &hdr);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
+    assert_int_equal(out.value_len, 1u << 30);
+
+    make_msg(&m, DKV__MSG_GET_REPLY, NULL, sizeof(dkv__wire_local_t),
+             DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags     = DKV__WIRE_FLAG_LOCAL;
+    hdr.value_len = 5000;
+    put_hdr_signed(&m, &hdr);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, m.data_len, SECRET, &out,
+                                      &key, &why),
+                     DKV_OK);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 10, SECRET, &out, &key,
+                                      &why),
+                     DKV_ERR_PROTOCOL);
+    assert_string_equal(why, "bad local descriptor");
+}
+
 static void test_bad_flags_secret_status(void **state)
 {
     static const int32_t bad_status[] = {1, 5, -17, -100, INT32_MIN};
@@ -288,7 +335,7 @@ static void test_bad_flags_secret_status(void **state)
 
     make_msg(&m, DKV__MSG_PUT, "key", 0, DKV_OK);
     get_hdr(&m, &hdr);
-    hdr.flags = 2; /* unknown flag */
+    hdr.flags = 4; /* unknown flag */
     put_hdr_signed(&m, &hdr);
     assert_string_equal(unpack_why(&m), "bad flags");
 
@@ -441,9 +488,15 @@ static void assert_valid(const unsigned char *buf, size_t len, size_t data_len,
 {
     assert_int_equal(hdr->magic, DKV__WIRE_MAGIC);
     assert_in_range(hdr->kind, 1, DKV__MSG_KIND_MAX);
-    assert_true((hdr->flags == 0) ||
-                ((hdr->flags == DKV__WIRE_FLAG_VCRC) &&
-                 dkv__wire_kind_has_value(hdr->kind)));
+    assert_true((hdr->flags & ~(DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL)) ==
+                0);
+    assert_true(!(hdr->flags & DKV__WIRE_FLAG_VCRC) ||
+                (hdr->kind == DKV__MSG_PUT) ||
+                (hdr->kind == DKV__MSG_GET_REPLY) ||
+                (hdr->kind == DKV__MSG_PUT_COMMIT));
+    assert_true(!(hdr->flags & DKV__WIRE_FLAG_LOCAL) ||
+                (hdr->kind == DKV__MSG_PUT) || (hdr->kind == DKV__MSG_GET) ||
+                (hdr->kind == DKV__MSG_GET_REPLY));
     assert_true(hdr->secret == SECRET);
     assert_int_equal(len, dkv__wire_header_size(hdr->key_len));
     if (dkv__wire_kind_has_key(hdr->kind)) {
@@ -453,7 +506,9 @@ static void assert_valid(const unsigned char *buf, size_t len, size_t data_len,
     } else {
         assert_null(key);
     }
-    assert_true(hdr->value_len == data_len);
+    if (!(hdr->flags & DKV__WIRE_FLAG_LOCAL)) { /* LOCAL: value not sent */
+        assert_true(hdr->value_len == data_len);
+    }
 }
 
 static void test_fuzz_random_bytes(void **state)
@@ -544,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_bad_magic_version_kind),
         cmocka_unit_test(test_bad_crc),
         cmocka_unit_test(test_bad_flags_secret_status),
+        cmocka_unit_test(test_local_flag),
         cmocka_unit_test(test_bad_key),
         cmocka_unit_test(test_keyless_kinds),
         cmocka_unit_test(test_bad_value_length),

@@ -1,0 +1,165 @@
+/*
+ * holder_local: the holder's side of the node-local bulk path.
+ *
+ * UCX moves large values inside a node zero-copy only through CMA, which
+ * it does not use on endpoints with peer error handling. dramkv therefore
+ * lets a client on the holder's node copy a large value itself, with one
+ * process_vm_writev/readv into or out of the holder's store; the holder
+ * only hands out addresses and keeps them valid:
+ *
+ *   PUT (LOCAL)  reserve the entry (the memory limit is checked here, as
+ *                for any put), reply PUT_GRANT with its address and park
+ *                the op. PUT_COMMIT then publishes it (its CRC checked
+ *                when DKV_CHECKSUM=1) and acks, or drops it.
+ *   GET (LOCAL)  a value of rndv_thresh bytes or more is pinned and the
+ *                reply lends its address instead of sending it; the op is
+ *                parked until the client's RELEASE.
+ *
+ * Nothing here depends on the client staying alive: a reservation is
+ * never visible until committed, and a pinned value is only read. A
+ * parked op ends with its COMMIT/RELEASE, or when its client is found
+ * dead (its endpoint fails, or its process on this node is gone): the
+ * reservation is dropped, the pin released. A client that is merely slow
+ * keeps its reservation or pin, so memory it may still copy into or out
+ * of is never reused under it.
+ *
+ * Owner: the holder thread.
+ */
+#define DKV_LOG_MODULE "holder"
+
+#include <string.h>
+
+#include "clock.h"
+#include "holder_int.h"
+#include "log.h"
+
+void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
+                             dkv__store_entry_t *e)
+{
+    if (op->data != NULL) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+        op->data = NULL;
+    }
+    op->entry         = e;
+    op->reserved      = 1;
+    op->park          = 1;
+    op->local.addr    = (uint64_t)(uintptr_t)dkv__store_value(e);
+    op->local.crc     = 0;
+    op->local.has_crc = 0;
+    dkv__holder_send_reply(h, op, DKV__MSG_PUT_GRANT, DKV_OK, &op->local,
+                           sizeof(op->local));
+}
+
+int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
+                           dkv__store_entry_t *e)
+{
+    if (!(op->hdr.flags & DKV__WIRE_FLAG_LOCAL) ||
+        (e->value_len < h->cfg.rndv_thresh)) {
+        return 0;
+    }
+    dkv__store_pin(e);
+    op->entry         = e;
+    op->lend          = 1;
+    op->park          = 1;
+    op->local.addr    = (uint64_t)(uintptr_t)dkv__store_value(e);
+    op->local.crc     = e->crc;
+    op->local.has_crc = e->has_crc;
+    dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, &op->local,
+                           sizeof(op->local));
+    return 1;
+}
+
+void dkv__holder_park(dkv__holder_t *h, dkv__op_t *op)
+{
+    dkv__list_del(&op->flight);
+    op->state     = DKV__OP_DONE;
+    op->parked_ns = dkv__now_ns();
+    dkv__list_push_tail(&h->parked, &op->flight);
+}
+
+/* The parked op of @p msg's sender with @p msg's request id, or NULL. */
+static dkv__op_t *find_parked(dkv__holder_t *h, const dkv__op_t *msg,
+                              uint8_t kind)
+{
+    dkv__list_t *l;
+
+    for (l = h->parked.next; l != &h->parked; l = l->next) {
+        dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+
+        if ((op->hdr.sender == msg->hdr.sender) &&
+            (op->hdr.req_id == msg->hdr.req_id) && (op->hdr.kind == kind)) {
+            return op;
+        }
+    }
+    return NULL;
+}
+
+void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *msg)
+{
+    dkv__op_t          *op = find_parked(h, msg, DKV__MSG_PUT);
+    dkv__store_entry_t *e;
+    dkv_status_t        status;
+
+    if (op == NULL) {
+        h->stats.rejected++; /* stale or forged: nothing to commit */
+        dkv__holder_finish_op(h, msg);
+        return;
+    }
+    dkv__list_del(&op->flight);
+    op->park = 0;
+    if (msg->hdr.status != DKV_OK) {
+        dkv__holder_finish_op(h, op); /* the client gave up: drop it */
+        dkv__holder_finish_op(h, msg);
+        return;
+    }
+    /* The client wrote the value; its CRC, if sent, is checked now. */
+    op->hdr.flags |= msg->hdr.flags & DKV__WIRE_FLAG_VCRC;
+    op->hdr.aux    = msg->hdr.aux;
+    e              = op->entry;
+    op->entry      = NULL;
+    op->reserved   = 0;
+    dkv__holder_finish_op(h, msg);
+    if (op->superseded) {
+        /* A later write of the key was applied meanwhile: it wins. */
+        dkv__store_abort(&h->store, e);
+        status = DKV_OK;
+    } else {
+        status = dkv__holder_publish(h, op, e);
+    }
+    dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
+}
+
+void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *msg)
+{
+    dkv__op_t *op = find_parked(h, msg, DKV__MSG_GET);
+
+    if (op != NULL) {
+        op->park = 0;
+        dkv__holder_finish_op(h, op); /* unpins */
+    } else {
+        h->stats.rejected++;
+    }
+    dkv__holder_finish_op(h, msg);
+}
+
+unsigned dkv__holder_unpark(dkv__holder_t *h, int rank)
+{
+    dkv__list_t *l, *next;
+    unsigned     n = 0;
+
+    for (l = h->parked.next; l != &h->parked; l = next) {
+        dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+
+        next = l->next;
+        if ((rank < 0) || (op->hdr.sender == (uint32_t)rank)) {
+            op->park = 0;
+            dkv__holder_finish_op(h, op);
+            n++;
+        }
+    }
+    if ((n > 0) && (rank >= 0)) {
+        DKV_LOG_INFO("released %u reservations and pins of lost client %d",
+                     n, rank);
+    }
+    return n;
+}
