@@ -76,7 +76,7 @@ void dkv__client_close(dkv__client_t *c)
 
 unsigned dkv__client_progress(dkv__client_t *c)
 {
-    unsigned     n = ucp_worker_progress(c->worker.ucp);
+    unsigned     n = dkv__worker_progress(&c->worker);
     dkv__list_t *l;
 
     n += dkv__peers_progress(&c->peers);
@@ -285,6 +285,7 @@ static dkv_status_t finish_one(dkv__client_t *c, struct dkv_request *req,
 {
     dkv_status_t status;
 
+    DKV__ASSERT(req->magic == DKV__REQ_MAGIC);
     req->flags |= DKV__REQ_WAITED;
     status = dkv__client_wait(c, req_complete, req, -1, deadline);
     if ((status != DKV_OK) && (req->flags & DKV__REQ_RECVING)) {

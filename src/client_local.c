@@ -127,7 +127,7 @@ static void send_ctl(dkv__client_t *c, struct dkv_request *req, uint8_t kind,
     deadline = dkv__now_ns() + DKV__CTL_WAIT_NS;
     while ((ucp_request_check_status(sreq) == UCS_INPROGRESS) &&
            (dkv__now_ns() < deadline)) {
-        ucp_worker_progress(c->worker.ucp);
+        dkv__worker_progress(&c->worker);
     }
     if (ucp_request_check_status(sreq) == UCS_INPROGRESS) {
         DKV_LOG_WARN("holder %d does not take messages: closing the "

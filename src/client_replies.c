@@ -437,6 +437,15 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
 {
     uint32_t both = DKV__REQ_SEND_DONE | DKV__REQ_REPLY_DONE;
 
+    DKV__ASSERT(req->magic == DKV__REQ_MAGIC);
+    DKV__ASSERT(req->client == c);
+    /* A request receiving into its buffer has its reply. */
+    DKV__ASSERT(!(req->flags & DKV__REQ_RECVING) ||
+                (req->flags & DKV__REQ_REPLY_DONE));
+    /* Only a LOCAL put is granted, and only once before its copy. */
+    DKV__ASSERT(!(req->flags & DKV__REQ_GRANTED) ||
+                ((req->flags & DKV__REQ_LOCAL) &&
+                 (req->kind == DKV__MSG_PUT)));
     if ((req->flags & DKV__REQ_GRANTED) && !(req->flags & DKV__REQ_SEND_DONE)) {
         dkv__client_local_put(c, req); /* copy the value, commit */
     }

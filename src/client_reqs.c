@@ -69,6 +69,10 @@ struct dkv_request *dkv__req_alloc(dkv__client_t *c)
 
 void dkv__req_release(dkv__client_t *c, struct dkv_request *req)
 {
+    /* Released once, and never while UCX or the ready list holds it. */
+    DKV__ASSERT(req->magic == DKV__REQ_MAGIC);
+    DKV__ASSERT((req->send_req == NULL) && (req->recv_req == NULL));
+    DKV__ASSERT(!(req->flags & DKV__REQ_QUEUED));
     req->magic = 0;
     req->gen++;
     if (req->gen == 0) {

@@ -125,7 +125,7 @@ static void serve(dkv__holder_t *h)
     uint64_t now;
 
     while (!atomic_load_explicit(&h->stop, memory_order_acquire)) {
-        unsigned n = ucp_worker_progress(h->worker.ucp);
+        unsigned n = dkv__worker_progress(&h->worker);
 
         n += dkv__holder_process(h);
         n += dkv__holder_reap_clients(h);
@@ -163,7 +163,7 @@ static void finish_replies(dkv__holder_t *h)
     uint64_t deadline = dkv__now_ns() + DKV__STOP_DRAIN_NS;
 
     while ((h->busy > 0) && (dkv__now_ns() < deadline)) {
-        if ((ucp_worker_progress(h->worker.ucp) == 0) &&
+        if ((dkv__worker_progress(&h->worker) == 0) &&
             (dkv__holder_process(h) == 0) &&
             (dkv__holder_reap_clients(h) == 0)) {
             dkv__worker_sleep(&h->worker, -1, deadline);
@@ -199,7 +199,7 @@ static void close_clients(dkv__holder_t *h)
             h->clients[r]->ep = NULL;
         }
     }
-    ucp_worker_progress(h->worker.ucp);
+    dkv__worker_progress(&h->worker);
 }
 
 static void *holder_main(void *arg)

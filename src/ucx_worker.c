@@ -113,6 +113,8 @@ dkv_status_t dkv__worker_open(dkv__worker_t *w, ucp_context_h ucp)
     memset(&params, 0, sizeof(params));
     params.field_mask  = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
     params.thread_mode = UCS_THREAD_MODE_SINGLE;
+    w->owner           = pthread_self();
+    w->in_progress     = 0;
     status             = ucp_worker_create(ucp, &params, &w->ucp);
     if (status != UCS_OK) {
         DKV_LOG_ERROR("ucp_worker_create failed: %s",
@@ -214,7 +216,7 @@ void dkv__ucx_eps_close(dkv__worker_t *w, ucp_ep_h *eps, size_t n,
     }
     for (i = 0; i < left; i++) {
         while (ucp_request_check_status(reqs[i]) == UCS_INPROGRESS) {
-            if ((ucp_worker_progress(w->ucp) == 0) &&
+            if ((dkv__worker_progress(w) == 0) &&
                 (dkv__worker_sleep(w, -1, deadline) == DKV_ERR_TIMEOUT)) {
                 break;
             }
@@ -258,6 +260,7 @@ dkv_status_t dkv__worker_sleep(dkv__worker_t *w, int extra_fd,
     int           nfds = 1;
     int           rc;
 
+    DKV__ASSERT_OWNER(w);
     if ((deadline != DKV__NO_DEADLINE) && (dkv__now_ns() >= deadline)) {
         return DKV_ERR_TIMEOUT;
     }

@@ -7,15 +7,38 @@
 #ifndef DKV_UCX_WORKER_H
 #define DKV_UCX_WORKER_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <ucp/api/ucp.h>
 
+#include "debug.h"
 #include "dramkv.h"
 
 typedef struct dkv__worker {
     ucp_worker_h ucp;
-    int          efd; /* UCX event fd, armed before sleeping */
+    int          efd;         /* UCX event fd, armed before sleeping */
+    pthread_t    owner;       /* the thread that opened it (debug checks) */
+    int          in_progress; /* inside dkv__worker_progress (debug) */
 } dkv__worker_t;
+
+/* Debug builds: the caller must be @p w's owner thread. */
+#define DKV__ASSERT_OWNER(w) DKV__ASSERT(pthread_equal((w)->owner,            \
+                                                       pthread_self()))
+
+/*
+ * ucp_worker_progress() on @p w by its owner, never re-entered (a UCX
+ * callback must not progress its own worker). Returns its count.
+ */
+static inline unsigned dkv__worker_progress(dkv__worker_t *w)
+{
+    unsigned n;
+
+    DKV__ASSERT_OWNER(w);
+    DKV__ASSERT(w->in_progress++ == 0);
+    n = ucp_worker_progress(w->ucp);
+    DKV__ASSERT(--w->in_progress == 0);
+    return n;
+}
 
 dkv_status_t dkv__status_from_ucs(ucs_status_t status);
 
