@@ -8,6 +8,11 @@
  *
  *   ucx_perf [--quick]
  *
+ * With UCX_PERF_ERR_MODE=peer in the environment every endpoint uses UCX
+ * peer error handling, as dramkv's do (run it with
+ * UCX_POSIX_ERROR_HANDLING=y UCX_SYSV_ERROR_HANDLING=y to keep shared
+ * memory): tests/perf/run_errcost measures what that costs.
+ *
  *   ucx_am_rtt_us      S bytes to the peer, an empty AM back (the shape of
  *                      put+quiet; of get with the directions swapped)
  *   ucx_am_bw1_GBps    S / ucx_am_rtt_us (one message in flight)
@@ -235,6 +240,12 @@ static void sweep(int sender, const char *buf, const perf_opts_t *o,
     }
 }
 
+static void on_ep_error(void *arg, ucp_ep_h ep, ucs_status_t status)
+{
+    fprintf(stderr, "ucx_perf: endpoint error: %s\n",
+            ucs_status_string(status));
+}
+
 static void connect_peer(int peer)
 {
     ucp_address_t *addr;
@@ -261,6 +272,14 @@ static void connect_peer(int peer)
     memset(&ep, 0, sizeof(ep));
     ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
     ep.address    = (const ucp_address_t *)(all + offs[peer]);
+    if ((getenv("UCX_PERF_ERR_MODE") != NULL) &&
+        (strcmp(getenv("UCX_PERF_ERR_MODE"), "peer") == 0)) {
+        ep.field_mask     |= UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
+                             UCP_EP_PARAM_FIELD_ERR_HANDLER;
+        ep.err_mode        = UCP_ERR_HANDLING_MODE_PEER;
+        ep.err_handler.cb  = on_ep_error;
+        ep.err_handler.arg = NULL;
+    }
     if (ucp_ep_create(g.worker, &ep, &g.ep) != UCS_OK) {
         die("ucp_ep_create");
     }
