@@ -31,7 +31,8 @@ extern "C" {
 #endif
 
 #define DKV_VERSION_MAJOR 0
-#define DKV_VERSION_MINOR 1
+#define DKV_VERSION_MINOR 2
+#define DKV_VERSION_PATCH 0
 
 #if defined(__GNUC__)
 #define DKV_NODISCARD __attribute__((warn_unused_result))
@@ -104,6 +105,13 @@ typedef enum {
  * values included. Safe from any thread.
  */
 DKV_API const char *dkv_strerror(dkv_status_t status);
+
+/**
+ * The library's version at run time, as major * 10000 + minor * 100 +
+ * patch (compare with DKV_VERSION_MAJOR/MINOR/PATCH of the header the
+ * program was built with). Any thread, any time.
+ */
+DKV_API int dkv_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Objects                                                             */

@@ -26,6 +26,7 @@
 
 #include <pmix.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -43,6 +44,8 @@ struct dkv__boot {
     atomic_int       fence_status;
     dkv__layout_t   *layout;   /* read on first use, NULL before */
 };
+
+static atomic_int boot_error_said;
 
 static int value_to_int(const pmix_value_t *val, int *out)
 {
@@ -100,8 +103,13 @@ dkv_status_t dkv__boot_start(dkv__boot_t **boot_p, int *rank_p, int *size_p)
     }
     rc = PMIx_Init(&boot->me, NULL, 0);
     if (rc != PMIX_SUCCESS) {
-        DKV_LOG_ERROR("PMIx_Init failed: %s (start the job with mpirun or "
-                      "srun --mpi=pmix)", PMIx_Error_string(rc));
+        /* The one failure a user cannot see otherwise: said even when
+         * logging is off, once per process. */
+        if (!atomic_exchange(&boot_error_said, 1)) {
+            fprintf(stderr, "dkv[?] error boot: PMIx_Init failed: %s (start "
+                    "the job with mpirun or srun --mpi=pmix)\n",
+                    PMIx_Error_string(rc));
+        }
         goto err_close_fd;
     }
     if ((get_int(boot, PMIX_RANK_WILDCARD, PMIX_JOB_SIZE, &boot->size) !=

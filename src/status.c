@@ -31,3 +31,9 @@ int dkv__status_is_known(int status)
         return 0;
     }
 }
+
+int dkv_version(void)
+{
+    return DKV_VERSION_MAJOR * 10000 + DKV_VERSION_MINOR * 100 +
+           DKV_VERSION_PATCH;
+}

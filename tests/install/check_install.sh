@@ -12,6 +12,15 @@ for f in include/dramkv.h lib/libdramkv.so lib/libdramkv.a \
     lib/pkgconfig/dramkv.pc lib/cmake/dramkv/dramkvConfig.cmake bin/dkvrun; do
     [ -e "$tmp/prefix/$f" ] || { echo "missing $f in the prefix"; exit 1; }
 done
+# Only the public API is exported: dkv_* from dramkv.h, no dkv__ internals.
+leaked=$(nm -D --defined-only "$tmp/prefix/lib/libdramkv.so" |
+    awk '$2 ~ /[TDBRVW]/ {print $3}' | grep -v '^dkv_[a-z]' || true)
+internal=$(nm -D --defined-only "$tmp/prefix/lib/libdramkv.so" |
+    awk '{print $3}' | grep '^dkv__' || true)
+if [ -n "$leaked$internal" ]; then
+    echo "libdramkv.so exports non-API symbols: $leaked $internal"
+    exit 1
+fi
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 # shellcheck disable=SC2046
 mpicc -o "$tmp/wr_pc" "$src/examples/writer_reader.c" $(pkg-config --cflags --libs dramkv)
