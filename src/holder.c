@@ -215,7 +215,7 @@ static void *holder_main(void *arg)
     signal_fd(h->ready_fd);
     wait_for_go(h);
     serve(h);
-    dkv__holder_unpark(h, -1);
+    dkv__holder_local_stop(h);
     dkv__holder_drain_stop(h);
     finish_replies(h);
     DKV_LOG_DEBUG("served %llu puts, %llu gets, %llu deletes, rejected %llu",

@@ -163,6 +163,9 @@ void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *op);
 /* Finish the parked ops of client @p rank (-1: all, at stop); those of
  * clients on this node whose process is gone too (@p now != 0). */
 unsigned dkv__holder_unpark(dkv__holder_t *h, int rank);
+/* At stop: end every parked op, but keep the memory of those whose client
+ * is alive allocated for good (it may still copy into or out of it). */
+void dkv__holder_local_stop(dkv__holder_t *h);
 /* Handle every op on the ready list; returns how many. */
 unsigned dkv__holder_process(dkv__holder_t *h);
 /* Keep the op pool above its low-water mark (owner thread, not callbacks). */

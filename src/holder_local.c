@@ -21,7 +21,9 @@
  * dead (its endpoint fails, or its process on this node is gone): the
  * reservation is dropped, the pin released. A client that is merely slow
  * keeps its reservation or pin, so memory it may still copy into or out
- * of is never reused under it.
+ * of is never reused under it - even when the holder stops first (a
+ * finalize that gave up waiting for it): the entries of parked ops whose
+ * client is still alive are then left allocated until the process exits.
  *
  * Owner: the holder thread.
  */
@@ -32,6 +34,7 @@
 #include "clock.h"
 #include "holder_int.h"
 #include "log.h"
+#include "proc_alive.h"
 
 void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
                              dkv__store_entry_t *e)
@@ -162,4 +165,36 @@ unsigned dkv__holder_unpark(dkv__holder_t *h, int rank)
                      n, rank);
     }
     return n;
+}
+
+void dkv__holder_local_stop(dkv__holder_t *h)
+{
+    dkv__list_t *l, *next;
+    size_t       kept = 0, bytes = 0;
+
+    for (l = h->parked.next; l != &h->parked; l = next) {
+        dkv__op_t            *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+        dkv__holder_client_t *cl = NULL;
+
+        next = l->next;
+        if (op->hdr.sender < (uint32_t)h->cfg.size) {
+            cl = h->clients[op->hdr.sender];
+        }
+        if ((op->entry != NULL) && (cl != NULL) && !cl->failed &&
+            ((cl->pid == 0) || !dkv__proc_gone(cl->pid))) {
+            /* Its client may still copy: the memory must stay. */
+            kept++;
+            bytes += op->entry->value_len;
+            dkv__store_forget(&h->store, op->entry);
+            op->entry    = NULL;
+            op->reserved = 0;
+        }
+        op->park = 0;
+        dkv__holder_finish_op(h, op);
+    }
+    if (kept > 0) {
+        DKV_LOG_WARN("stopping while %zu node-local copies (%zu bytes) are "
+                     "unfinished: their memory is kept until exit", kept,
+                     bytes);
+    }
 }

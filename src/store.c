@@ -296,6 +296,24 @@ void dkv__store_abort(dkv__store_t *s, dkv__store_entry_t *e)
     }
 }
 
+void dkv__store_forget(dkv__store_t *s, dkv__store_entry_t *e)
+{
+    dkv__store_entry_t **link;
+
+    if (e->published) {
+        link = find_link(s, e->key, e->key_len, e->hash);
+        if (*link == e) {
+            *link = e->next;
+            s->count--;
+        }
+        e->published = 0;
+    } else {
+        unpublished_unlink(s, e);
+    }
+    e->next = NULL;
+    e->pins = UINT32_MAX / 2; /* never freed by an unpin either */
+}
+
 dkv__store_entry_t *dkv__store_lookup(dkv__store_t *s, const char *key,
                                       size_t key_len, uint64_t hash)
 {

@@ -74,6 +74,14 @@ void *dkv__store_value(dkv__store_entry_t *e);
 /* Make @p e (reserved) visible, replacing the key's current entry. */
 void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e);
 
+/*
+ * Take @p e out of the store for good without freeing it: another process
+ * may still copy into or out of its memory (node-local bulk path), so it
+ * stays allocated until this process exits. Idempotent; cleanup then
+ * leaves it alone.
+ */
+void dkv__store_forget(dkv__store_t *s, dkv__store_entry_t *e);
+
 /* Give back an unpublished reservation. */
 void dkv__store_abort(dkv__store_t *s, dkv__store_entry_t *e);
 
