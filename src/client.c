@@ -245,19 +245,12 @@ static int ucx_released(void *arg)
     return (req->send_req == NULL) && (req->recv_req == NULL);
 }
 
-void dkv__client_cut(dkv__client_t *c, struct dkv_request *req)
+void dkv__client_fail_holder(dkv__client_t *c, int holder)
 {
     dkv__list_t *lists[2] = {&c->writes, &c->gets};
     dkv__list_t *l;
-    int          holder   = req->holder;
     int          i;
 
-    if (ucx_released(req)) {
-        return;
-    }
-    DKV_LOG_WARN("closing the endpoint to holder %d: a timed-out request "
-                 "still uses the caller's buffer", holder);
-    /* Everything in flight to that holder ends with it: say how. */
     for (i = 0; i < 2; i++) {
         for (l = lists[i]->next; l != lists[i]; l = l->next) {
             struct dkv_request *r = DKV__CONTAINER_OF(l, struct dkv_request,
@@ -269,6 +262,18 @@ void dkv__client_cut(dkv__client_t *c, struct dkv_request *req)
             }
         }
     }
+}
+
+void dkv__client_cut(dkv__client_t *c, struct dkv_request *req)
+{
+    int holder = req->holder;
+
+    if (ucx_released(req)) {
+        return;
+    }
+    DKV_LOG_WARN("closing the endpoint to holder %d: a timed-out request "
+                 "still uses the caller's buffer", holder);
+    dkv__client_fail_holder(c, holder);
     if (req->status == DKV_OK) {
         req->status = DKV_ERR_TIMEOUT;
     }

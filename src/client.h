@@ -224,6 +224,11 @@ void dkv__client_untrack(dkv__client_t *c, struct dkv_request *req);
  */
 void dkv__client_cut(dkv__client_t *c, struct dkv_request *req);
 
+/* Before closing the endpoint to @p holder: every request in flight to it
+ * ends - writes as DKV_ERR_UNKNOWN, reads as DKV_ERR_TIMEOUT - and no
+ * lent or granted address of it is used any more. */
+void dkv__client_fail_holder(dkv__client_t *c, int holder);
+
 /* Give up on a request (status TIMEOUT unless already set): it completes for
  * its waiter now and is freed when UCX is done with it. */
 void dkv__client_abandon(dkv__client_t *c, struct dkv_request *req);

@@ -132,6 +132,7 @@ static void send_ctl(dkv__client_t *c, struct dkv_request *req, uint8_t kind,
     if (ucp_request_check_status(sreq) == UCS_INPROGRESS) {
         DKV_LOG_WARN("holder %d does not take messages: closing the "
                      "endpoint", req->holder);
+        dkv__client_fail_holder(c, req->holder);
         dkv__peers_reset(&c->peers, DKV__PEER_SERVER, req->holder);
     }
     ucp_request_free(sreq);
@@ -143,7 +144,10 @@ void dkv__client_local_put(dkv__client_t *c, struct dkv_request *req)
     uint16_t     flags  = 0;
     uint64_t     aux    = 0;
 
-    if (!(req->flags & DKV__REQ_ABANDONED)) {
+    /* Copy only into room of a live request: one given up on, or whose
+     * connection was cut (its holder may have dropped the room since), is
+     * never written. */
+    if (!(req->flags & DKV__REQ_ABANDONED) && (req->status == DKV_OK)) {
         status = copy_remote(c, c->peers.pid[req->holder], 1,
                              (void *)req->src, req->local_addr,
                              req->value_len);
@@ -170,7 +174,8 @@ void dkv__client_local_get(dkv__client_t *c, struct dkv_request *req,
 {
     dkv_status_t status;
 
-    if (!(req->flags & DKV__REQ_ABANDONED) && (dest != NULL)) {
+    if (!(req->flags & DKV__REQ_ABANDONED) && (req->status == DKV_OK) &&
+        (dest != NULL)) {
         status = copy_remote(c, c->peers.pid[req->holder], 0, dest,
                              req->local_addr, req->value_len);
         if ((status != DKV_OK) && (req->status == DKV_OK)) {

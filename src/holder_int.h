@@ -52,6 +52,8 @@ typedef struct dkv__op {
     uint8_t             reserved;  /* entry reserved, not yet published */
     uint8_t             lend;      /* reply lends the value's address */
     uint64_t            parked_ns;
+    struct dkv__op     *early;     /* COMMIT/RELEASE that came before the
+                                      reply's send completed */
     dkv__wire_local_t   local;     /* descriptor sent in the reply */
     uint64_t            hash;
     char                key[DKV_KEY_MAX + 1];
@@ -160,8 +162,7 @@ int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
 void dkv__holder_park(dkv__holder_t *h, dkv__op_t *op);
 void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *op);
 void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *op);
-/* Finish the parked ops of client @p rank (-1: all, at stop); those of
- * clients on this node whose process is gone too (@p now != 0). */
+/* Finish the parked ops of client @p rank (-1: all). */
 unsigned dkv__holder_unpark(dkv__holder_t *h, int rank);
 /* At stop: end every parked op, but keep the memory of those whose client
  * is alive allocated for good (it may still copy into or out of it). */

@@ -72,42 +72,61 @@ int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
     return 1;
 }
 
+static void commit(dkv__holder_t *h, dkv__op_t *op, dkv__op_t *msg);
+static void release(dkv__holder_t *h, dkv__op_t *op, dkv__op_t *msg);
+
 void dkv__holder_park(dkv__holder_t *h, dkv__op_t *op)
 {
+    dkv__op_t *early = op->early;
+
     dkv__list_del(&op->flight);
     op->state     = DKV__OP_DONE;
     op->parked_ns = dkv__now_ns();
     dkv__list_push_tail(&h->parked, &op->flight);
+    op->early = NULL;
+    if (early != NULL) { /* the client was faster than our send's end */
+        if (op->hdr.kind == DKV__MSG_PUT) {
+            commit(h, op, early);
+        } else {
+            release(h, op, early);
+        }
+    }
 }
 
-/* The parked op of @p msg's sender with @p msg's request id, or NULL. */
+/*
+ * The op of @p msg's sender with @p msg's request id waiting for it: parked,
+ * or still on the replying list (its reply's send not yet completed), or
+ * NULL. *@p sending_p tells which.
+ */
 static dkv__op_t *find_parked(dkv__holder_t *h, const dkv__op_t *msg,
-                              uint8_t kind)
+                              uint8_t kind, int *sending_p)
 {
+    dkv__list_t *lists[2] = {&h->parked, &h->replying};
     dkv__list_t *l;
+    int          i;
 
-    for (l = h->parked.next; l != &h->parked; l = l->next) {
-        dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
+    for (i = 0; i < 2; i++) {
+        for (l = lists[i]->next; l != lists[i]; l = l->next) {
+            dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
 
-        if ((op->hdr.sender == msg->hdr.sender) &&
-            (op->hdr.req_id == msg->hdr.req_id) && (op->hdr.kind == kind)) {
-            return op;
+            if (op->park && (op->early == NULL) &&
+                (op->hdr.sender == msg->hdr.sender) &&
+                (op->hdr.req_id == msg->hdr.req_id) &&
+                (op->hdr.kind == kind)) {
+                *sending_p = (i == 1);
+                return op;
+            }
         }
     }
     return NULL;
 }
 
-void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *msg)
+/* @p op (parked) gets its COMMIT @p msg: publish and ack, or drop. */
+static void commit(dkv__holder_t *h, dkv__op_t *op, dkv__op_t *msg)
 {
-    dkv__op_t          *op = find_parked(h, msg, DKV__MSG_PUT);
     dkv__store_entry_t *e;
     dkv_status_t        status;
 
-    if (op == NULL) {
-        h->stats.rejected++; /* stale or forged: nothing to commit */
-        dkv__holder_finish_op(h, msg);
-        return;
-    }
     dkv__list_del(&op->flight);
     op->park = 0;
     if (msg->hdr.status != DKV_OK) {
@@ -132,17 +151,40 @@ void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *msg)
     dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
 }
 
+/* @p op (parked) gets its RELEASE @p msg: unpin. */
+static void release(dkv__holder_t *h, dkv__op_t *op, dkv__op_t *msg)
+{
+    op->park = 0;
+    dkv__holder_finish_op(h, op);
+    dkv__holder_finish_op(h, msg);
+}
+
+/* A COMMIT or RELEASE @p msg for the parked op of @p kind it names. */
+static void answer(dkv__holder_t *h, dkv__op_t *msg, uint8_t kind)
+{
+    int        sending = 0;
+    dkv__op_t *op      = find_parked(h, msg, kind, &sending);
+
+    if (op == NULL) {
+        h->stats.rejected++; /* stale or forged: nothing waits for it */
+        dkv__holder_finish_op(h, msg);
+    } else if (sending) {
+        op->early = msg; /* handled when the op is parked */
+    } else if (kind == DKV__MSG_PUT) {
+        commit(h, op, msg);
+    } else {
+        release(h, op, msg);
+    }
+}
+
+void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *msg)
+{
+    answer(h, msg, DKV__MSG_PUT);
+}
+
 void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *msg)
 {
-    dkv__op_t *op = find_parked(h, msg, DKV__MSG_GET);
-
-    if (op != NULL) {
-        op->park = 0;
-        dkv__holder_finish_op(h, op); /* unpins */
-    } else {
-        h->stats.rejected++;
-    }
-    dkv__holder_finish_op(h, msg);
+    answer(h, msg, DKV__MSG_GET);
 }
 
 unsigned dkv__holder_unpark(dkv__holder_t *h, int rank)

@@ -62,6 +62,7 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->reply_buf  = NULL;
     op->stranger_ep = NULL;
     op->park       = 0;
+    op->early      = NULL;
     op->reserved   = 0;
     op->lend       = 0;
     op->seq        = ++h->seq;
@@ -199,6 +200,12 @@ static void recv_cb(void *request, ucs_status_t status, size_t length,
 
 void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op)
 {
+    if (op->early != NULL) { /* a COMMIT/RELEASE waiting for this op */
+        dkv__op_t *early = op->early;
+
+        op->early = NULL;
+        dkv__holder_finish_op(h, early);
+    }
     dkv__list_del(&op->flight);
     if (op->ucx_req != NULL) {
         ucp_request_free(op->ucx_req);
