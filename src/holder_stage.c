@@ -189,6 +189,19 @@ static dkv_status_t take_dead(dkv__holder_t *h, const dkv__drain_req_t *req,
     return (h->drain.dead[h->cfg.index] || !any) ? DKV_ERR_PROTOCOL : DKV_OK;
 }
 
+/* The drain's committer: the lowest holder alive when it started. */
+static int lowest_live(const dkv__holder_t *h)
+{
+    int i;
+
+    for (i = 0; (h->drain.dead != NULL) && (i < h->cfg.nholders); i++) {
+        if (!h->drain.dead[i]) {
+            return i;
+        }
+    }
+    return 0;
+}
+
 static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
                                 const dkv__drain_req_t *req, const char *path,
                                 const uint8_t *dead)
@@ -214,6 +227,8 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     d->dir = strndup(path, req->path_len);
     status = (d->dir != NULL) ? take_dead(h, req, dead) : DKV_ERR_NO_MEMORY;
     if (status == DKV_OK) {
+        d->committer = lowest_live(h);
+        dkv__holder_commit_begin(h, id, d->dir, req->nfiles);
         status = take_snapshot(h);
     }
     if ((status == DKV_OK) &&
@@ -233,17 +248,13 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     return DKV_OK;
 }
 
-static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
+void dkv__holder_drain_info(dkv__holder_t *h, dkv_status_t status,
+                            dkv__drain_info_t *info)
 {
-    dkv__holder_drain_t *d    = &h->drain;
-    dkv__drain_info_t   *info = calloc(1, sizeof(*info));
+    dkv__holder_drain_t *d = &h->drain;
     int finished = atomic_load_explicit(&d->finished, memory_order_acquire);
 
-    if (info == NULL) {
-        dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_ERR_NO_MEMORY,
-                               NULL, 0);
-        return;
-    }
+    memset(info, 0, sizeof(*info));
     info->id            = d->id;
     info->status        = (status != DKV_OK) ? status
                                              : (finished ? d->status : DKV_OK);
@@ -266,6 +277,19 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
         info->bytes_written = d->bytes_total;
         info->keys_written  = info->keys_total;
     }
+    dkv__holder_commit_fill(h, d->id, info);
+}
+
+static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
+{
+    dkv__drain_info_t *info = calloc(1, sizeof(*info));
+
+    if (info == NULL) {
+        dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_ERR_NO_MEMORY,
+                               NULL, 0);
+        return;
+    }
+    dkv__holder_drain_info(h, status, info);
     op->reply_buf = info;
     dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_OK, info,
                            sizeof(*info));
@@ -312,6 +336,7 @@ void dkv__holder_drain_reap(dkv__holder_t *h)
     pthread_join(d->thread, NULL);
     d->running = 0;
     release_snapshot(h);
+    dkv__holder_commit_report(h);
 }
 
 void dkv__holder_drain_stop(dkv__holder_t *h)

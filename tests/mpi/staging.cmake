@@ -41,3 +41,12 @@ set_tests_properties(mpi.replicas_rank_loss PROPERTIES
   ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
   PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
   FAIL_REGULAR_EXPRESSION "FAIL rank")
+
+# The holders commit a drain nobody polls; every rank is then SIGKILLed and
+# a job of another shape loads the new drain (issue 12).
+add_test(NAME mpi.staging_commit
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/staging_commit.sh ${DKVRUN}
+          $<TARGET_FILE:test_staging>)
+set_tests_properties(mpi.staging_commit PROPERTIES LABELS mpi TIMEOUT 240
+  ENVIRONMENT "DKV_TIMEOUT_MS=20000"
+  PASS_REGULAR_EXPRESSION "PASS staging_commit" FAIL_REGULAR_EXPRESSION "FAIL")
