@@ -449,9 +449,12 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_test(dkv_ctx_t *ctx,
 
 /**
  * Wait for the drain this rank last started to be committed by its holders
- * (as dkv_drain_test()). Not collective. Returns DKV_ERR_TIMEOUT if no
- * holder makes progress for DKV_TIMEOUT_MS; the holders go on and may
- * still commit it. dkv_finalize() waits for a running drain the same way.
+ * (as dkv_drain_test()). Not collective. Progress is any file byte written
+ * and any phase passed (file fsync, rename, directory fsync, the commit);
+ * a holder sitting in an fsync is a slow file system, not a stall, however
+ * long it takes. Returns DKV_ERR_TIMEOUT only if no holder makes progress
+ * for DKV_TIMEOUT_MS outside such a call; the holders go on and may still
+ * commit it. dkv_finalize() waits for a running drain the same way.
  *
  * @param [out] progress_p  Borrowed, may be NULL.
  * @return DKV_OK (committed: the manifest is durable), DKV_ERR_PEER_LOST (a

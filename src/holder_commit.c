@@ -289,6 +289,9 @@ void dkv__holder_commit_fill(const dkv__holder_t *h, uint64_t id,
     const dkv__holder_commit_t *c = &h->commit;
 
     info->committer = (uint32_t)h->drain.committer;
+    if ((c->id == id) && (c->state == DKV__COMMIT_WRITING)) {
+        info->phase = DKV__DRAIN_PHASE_COMMIT; /* may sit in fsync */
+    }
     if ((c->id != id) || (c->state != DKV__COMMIT_DONE)) {
         return;
     }

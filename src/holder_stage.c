@@ -222,6 +222,7 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     atomic_store(&d->ctr.bytes, 0);
     atomic_store(&d->ctr.keys, 0);
     atomic_store(&d->ctr.flushed, 0);
+    atomic_store(&d->ctr.phase, DKV__DRAIN_PHASE_BYTES);
     atomic_store(&d->finished, 0);
     atomic_store(&d->cancel, 0);
     d->dir = strndup(path, req->path_len);
@@ -268,6 +269,8 @@ void dkv__holder_drain_info(dkv__holder_t *h, dkv_status_t status,
     info->keys_written  = atomic_load_explicit(&d->ctr.keys,
                                                memory_order_relaxed);
     info->flushed       = atomic_load_explicit(&d->ctr.flushed,
+                                               memory_order_relaxed);
+    info->phase         = atomic_load_explicit(&d->ctr.phase,
                                                memory_order_relaxed);
     if (finished && (d->status != DKV_OK)) {
         snprintf(info->why, sizeof(info->why), "%s", d->err);

@@ -327,8 +327,14 @@ static dkv_status_t tally(dkv_ctx_t *ctx, dkv_drain_progress_t *p,
     int                      i, working = 0, c = committer(ctx, info);
 
     ctx->stage.flushed = 0;
+    ctx->stage.phases  = 0;
+    ctx->stage.syncing = 0;
     for (i = 0; i < ctx->nholders; i++) {
         ctx->stage.flushed += info[i].flushed;
+        ctx->stage.phases += info[i].phase;
+        ctx->stage.syncing |= !ctx->stage.lost[i] && !info[i].committed &&
+                              (info[i].phase != DKV__DRAIN_PHASE_BYTES) &&
+                              (info[i].phase != DKV__DRAIN_PHASE_DONE);
         p->bytes_written += info[i].bytes_written;
         p->bytes_total += info[i].bytes_total;
         p->keys_written += info[i].keys_written;
@@ -407,9 +413,12 @@ dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
             break;
         }
         /* Progress is any file byte written, so one huge record being
-         * written does not count as a stall. */
-        if (ctx->stage.flushed + p.keys_written != seen) {
-            seen  = ctx->stage.flushed + p.keys_written;
+         * written does not count as a stall, and any phase passed (fsync,
+         * rename, directory fsync, the commit); a holder sitting in an
+         * fsync is a slow file system, not a stall. */
+        if ((ctx->stage.flushed + p.keys_written + ctx->stage.phases !=
+             seen) || ctx->stage.syncing) {
+            seen  = ctx->stage.flushed + p.keys_written + ctx->stage.phases;
             stall = dkv__now_ns() + timeout; /* progress: a new deadline */
         } else if (dkv__now_ns() >= stall) {
             dkv__stage_detail(ctx, "drain to %s: no progress for %u ms",

@@ -54,7 +54,8 @@ typedef struct dkv__drain_info {
                            in the committer's own answers) */
     int32_t  commit_status; /* when committed: DKV_OK (manifest durable)
                                or why the drain failed */
-    uint32_t reserved;
+    uint32_t phase;    /* DKV__DRAIN_PHASE_* of this holder's writer, or
+                          COMMIT while the committer writes the manifest */
 } dkv__drain_info_t;
 
 /* Bytes one LIST_REPLY entry takes for a key of @p key_len. */

@@ -23,6 +23,8 @@
  *               until the holders have committed it (the manifest names a
  *               new drain), then SIGKILL itself ("COMMITTED rank N").
  *   loadv DIR V a new job loads DIR and finds version V, byte for byte.
+ *   slowsync DIR V  stage version V and drain it; with fsync slowed past
+ *               DKV_TIMEOUT_MS (shim_fsync_slow) dkv_drain_wait completes.
  * Every rank prints "PASS rank N".
  */
 #include <signal.h>
@@ -378,6 +380,20 @@ static void run_nopoll(dkv_ctx_t *ctx, const char *dir, uint64_t v,
     raise(SIGKILL);
 }
 
+static void run_slowsync(dkv_ctx_t *ctx, const char *dir, uint64_t v,
+                         char *buf)
+{
+    dkv_drain_progress_t p;
+    double               t0 = t_now();
+
+    put_set(ctx, t_rank, v, buf);
+    T_OK(dkv_drain_start(ctx, dir));
+    T_OK(dkv_drain_wait(ctx, &p));
+    T_CHECK(p.done == 1);
+    T_CHECK(p.keys_written == p.keys_total);
+    printf("rank %d drain committed after %.1f s\n", t_rank, t_now() - t0);
+}
+
 static void run_loadv(dkv_ctx_t *ctx, const char *dir, uint64_t v)
 {
     int w;
@@ -414,6 +430,8 @@ int main(int argc, char **argv)
         return 0;
     } else if (strcmp(mode, "nopoll") == 0) {
         run_nopoll(ctx, dir, strtoull(argv[3], NULL, 10), buf);
+    } else if (strcmp(mode, "slowsync") == 0) {
+        run_slowsync(ctx, dir, strtoull(argv[3], NULL, 10), buf);
     } else if (strcmp(mode, "loadv") == 0) {
         run_loadv(ctx, dir, strtoull(argv[3], NULL, 10));
     } else if (strcmp(mode, "load2") == 0) {
