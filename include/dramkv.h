@@ -418,6 +418,12 @@ typedef struct dkv_drain_progress {
  * is renamed into place. Every record carries a CRC32C. With DKV_REPLICAS > 1
  * each key is written once.
  *
+ * The holders commit the drain themselves: each holder reports its durable
+ * file to the drain's lowest live holder, which writes the manifest once,
+ * as soon as every file is durable - whether or not any rank ever calls
+ * dkv_drain_test(), dkv_drain_wait() or dkv_finalize(). From then on the
+ * drain survives the loss of every process of the job.
+ *
  * @param [in] dir  Borrowed; an existing directory, the same path on every
  *                  rank (a shared file system for loads from other nodes).
  * If this rank's previous drain has not ended yet, it is waited for (and
@@ -433,9 +439,12 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_start(dkv_ctx_t *ctx, const char *d
 
 /**
  * Report the progress of the drain this rank last started, without waiting
- * for it. Any rank may call it. When every holder has finished, the first
- * call that sees it writes the manifest (so the drain is complete from then
- * on).
+ * for it to end. Any rank may call it; it never writes a file (the holders
+ * commit). progress_p->done = 1 with DKV_OK promises the manifest is
+ * durable in the directory: the drain is loadable even if the job dies now.
+ * It asks the holders that are still working and the committer, each at
+ * most once (bounded by DKV_TIMEOUT_MS; a holder that does not answer in
+ * time keeps its last known progress).
  *
  * @param [out] progress_p  Borrowed, may be NULL.
  * @return DKV_OK (running or complete: see progress_p->done), the drain's
@@ -447,13 +456,18 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_test(dkv_ctx_t *ctx,
                                           dkv_drain_progress_t *progress_p);
 
 /**
- * Wait for the drain this rank last started to end and commit it (as
- * dkv_drain_test()). Not collective. Returns DKV_ERR_TIMEOUT if no holder
- * makes progress for DKV_TIMEOUT_MS. dkv_finalize() waits for a running
- * drain the same way.
+ * Wait for the drain this rank last started to be committed by its holders
+ * (as dkv_drain_test()). Not collective. Progress is any file byte written
+ * and any phase passed (file fsync, rename, directory fsync, the commit);
+ * a holder sitting in an fsync is a slow file system, not a stall, however
+ * long it takes. Returns DKV_ERR_TIMEOUT only if no holder makes progress
+ * for DKV_TIMEOUT_MS outside such a call; the holders go on and may still
+ * commit it. dkv_finalize() waits for a running drain the same way.
  *
  * @param [out] progress_p  Borrowed, may be NULL.
- * @return DKV_OK (complete: the manifest is on disk) or the drain's error.
+ * @return DKV_OK (committed: the manifest is durable), DKV_ERR_PEER_LOST (a
+ *         holder or the committer was lost first: no manifest), or the
+ *         drain's error (DKV_ERR_IO, ...; no manifest).
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,

@@ -391,6 +391,31 @@ static dkv_status_t prefetch(dkv_ctx_t *ctx)
     return status;
 }
 
+/* Let the holder thread serve, with every holder's server address (from
+ * the peer table, filled before PMIx ended) so holders can reach each
+ * other to commit drains. */
+static dkv_status_t start_serving(dkv_ctx_t *ctx)
+{
+    const dkv__peer_addr_t *a = ctx->client.peers.addr[DKV__PEER_SERVER];
+    const void            **addr;
+    size_t                 *len;
+    dkv_status_t            status = DKV_ERR_NO_MEMORY;
+    int                     i;
+
+    addr = calloc((size_t)ctx->nholders, sizeof(*addr));
+    len  = calloc((size_t)ctx->nholders, sizeof(*len));
+    if ((addr != NULL) && (len != NULL)) {
+        for (i = 0; i < ctx->nholders; i++) {
+            addr[i] = a[ctx->holders[i]].bytes;
+            len[i]  = a[ctx->holders[i]].len;
+        }
+        status = dkv__holder_go(ctx->holder, ctx->secret, addr, len);
+    }
+    free(addr);
+    free(len);
+    return status;
+}
+
 /* Ranks that take part in fences: all but dedicated holders. */
 static dkv_status_t setup_barrier(dkv_ctx_t *ctx)
 {
@@ -509,7 +534,10 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
     ctx->client.secret = ctx->secret;
     dkv__peers_set_secret(&ctx->client.peers, ctx->secret);
     if (ctx->holder != NULL) {
-        dkv__holder_go(ctx->holder, ctx->secret);
+        status = start_serving(ctx);
+        if (status != DKV_OK) {
+            goto err_holder_stop;
+        }
     }
     DKV_LOG_INFO("rank %d of %d ready, %d holders%s", ctx->rank, ctx->size,
                  ctx->nholders, ctx->is_holder ? ", holding" : "");

@@ -62,7 +62,20 @@ typedef struct dkv__drain_counters {
     _Atomic uint64_t keys;    /* records written so far */
     _Atomic uint64_t flushed; /* file bytes written, records in part too:
                                  moves during one huge record */
+    _Atomic uint32_t phase;   /* DKV__DRAIN_PHASE_*: where the writer is */
 } dkv__drain_counters_t;
+
+/* The phases of writing one file; a writer may sit in a blocking system
+ * call (fsync) for a long time in any phase but BYTES. */
+enum {
+    DKV__DRAIN_PHASE_BYTES   = 0, /* writing records */
+    DKV__DRAIN_PHASE_FSYNC   = 1, /* fsync of the file */
+    DKV__DRAIN_PHASE_RENAME  = 2, /* rename into place */
+    DKV__DRAIN_PHASE_DIRSYNC = 3, /* fsync of the directory */
+    DKV__DRAIN_PHASE_DONE    = 4,
+    DKV__DRAIN_PHASE_COMMIT  = 5  /* (drain info only) the committer
+                                     writes the manifest */
+};
 
 typedef struct dkv__drain_manifest {
     uint64_t                id;

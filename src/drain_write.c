@@ -145,14 +145,24 @@ static int sync_dir(const char *dir)
     return 0;
 }
 
-/* Rename @p tmp to @p path and make it durable. */
-static dkv_status_t commit(dkv__drain_err_t e, const char *tmp,
-                           const char *path, const char *dir)
+/* Tell the progress counters (if any) which phase the writer is in. */
+static void set_phase(dkv__drain_counters_t *ctr, uint32_t phase)
 {
+    if (ctr != NULL) {
+        atomic_store_explicit(&ctr->phase, phase, memory_order_relaxed);
+    }
+}
+
+/* Rename @p tmp to @p path and make it durable. */
+static dkv_status_t commit(dkv__drain_err_t e, dkv__drain_counters_t *ctr,
+                           const char *tmp, const char *path, const char *dir)
+{
+    set_phase(ctr, DKV__DRAIN_PHASE_RENAME);
     if (rename(tmp, path) != 0) {
         return dkv__drain_fail(e, DKV_ERR_IO, "%s: rename to %s failed: %s",
                                tmp, path, strerror(errno));
     }
+    set_phase(ctr, DKV__DRAIN_PHASE_DIRSYNC);
     if (sync_dir(dir) != 0) {
         return dkv__drain_fail(e, DKV_ERR_IO,
                                "%s: fsync of directory %s failed: %s", path,
@@ -170,6 +180,7 @@ dkv_status_t dkv__drain_writer_commit(dkv__drain_writer_t *w, const char *path,
     if (status != DKV_OK) {
         goto err_close;
     }
+    set_phase(w->ctr, DKV__DRAIN_PHASE_FSYNC);
     if (fsync(w->fd) != 0) {
         status = dkv__drain_fail(w->e, DKV_ERR_IO, "%s: fsync failed: %s",
                                  w->path, strerror(errno));
@@ -180,10 +191,11 @@ dkv_status_t dkv__drain_writer_commit(dkv__drain_writer_t *w, const char *path,
                                  w->path, strerror(errno));
         goto err_unlink;
     }
-    status = commit(w->e, w->path, path, dir);
+    status = commit(w->e, w->ctr, w->path, path, dir);
     if (status != DKV_OK) {
         goto err_unlink;
     }
+    set_phase(w->ctr, DKV__DRAIN_PHASE_DONE);
     return DKV_OK;
 
 err_close:

@@ -131,6 +131,7 @@ static void serve(dkv__holder_t *h)
         n += dkv__holder_reap_clients(h);
         dkv__holder_refill(h);
         dkv__holder_drain_reap(h);
+        n += (unsigned)dkv__holder_commit_reap(h);
         if (n > 0) {
             idle_since       = 0;
             h->reply_poll_ns = DKV__REPLY_POLL_MIN_NS;
@@ -218,6 +219,7 @@ static void *holder_main(void *arg)
     dkv__holder_local_stop(h);
     dkv__holder_drain_stop(h);
     finish_replies(h);
+    dkv__holder_commit_stop(h);
     DKV_LOG_DEBUG("served %llu puts, %llu gets, %llu deletes, rejected %llu",
                   (unsigned long long)h->stats.puts,
                   (unsigned long long)h->stats.gets,
@@ -290,11 +292,15 @@ void dkv__holder_address(const dkv__holder_t *h, const void **addr_p,
     *len_p  = h->addr_len;
 }
 
-void dkv__holder_go(dkv__holder_t *h, uint64_t secret)
+dkv_status_t dkv__holder_go(dkv__holder_t *h, uint64_t secret,
+                            const void *const *addr, const size_t *addr_len)
 {
+    dkv_status_t status = dkv__holder_commit_init(h, addr, addr_len);
+
     h->cfg.secret = secret;
     atomic_store_explicit(&h->go, 1, memory_order_release);
     signal_fd(h->ctl_fd);
+    return status;
 }
 
 void dkv__holder_stop(dkv__holder_t *h)

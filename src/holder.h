@@ -44,8 +44,15 @@ dkv_status_t dkv__holder_start(const dkv__holder_cfg_t *cfg, uint64_t deadline,
 void dkv__holder_address(const dkv__holder_t *h, const void **addr_p,
                          size_t *len_p);
 
-/* Start serving with the job's @p secret (requests wait in UCX until then). */
-void dkv__holder_go(dkv__holder_t *h, uint64_t secret);
+/*
+ * Start serving with the job's @p secret (requests wait in UCX until then).
+ * @p addr / @p addr_len [cfg.nholders]: every holder's server worker
+ * address (borrowed; copied), so holders can reach each other to commit a
+ * drain without the client worker. A NULL entry: that holder cannot be
+ * reached.
+ */
+dkv_status_t dkv__holder_go(dkv__holder_t *h, uint64_t secret,
+                            const void *const *addr, const size_t *addr_len);
 
 /* Stop serving, finish in-flight replies (bounded), join and free. */
 void dkv__holder_stop(dkv__holder_t *h);

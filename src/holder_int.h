@@ -11,6 +11,7 @@
 #include "drain_file.h"
 #include "holder.h"
 #include "list.h"
+#include "stage_wire.h"
 #include "store.h"
 #include "ucx_worker.h"
 #include "wire.h"
@@ -81,7 +82,46 @@ typedef struct dkv__holder_drain {
     dkv__drain_file_info_t file;     /* written by the drain thread */
     char                   err[192]; /* written by the drain thread */
     int                    wake_fd;  /* the holder's ctl_fd */
+    int                    committer; /* holder index that commits */
 } dkv__holder_drain_t;
+
+/*
+ * Committing drains (holder_commit.c): every holder reports its finished
+ * file to the drain's committer (its lowest live holder) over the server
+ * workers; the committer writes the manifest once all nfiles are durable,
+ * on a thread of its own (fsync may be slow), whether or not any
+ * application rank polls. Owner: the holder thread; the commit thread
+ * writes only status/why and then sets `written`.
+ */
+typedef struct dkv__holder_commit {
+    void                 **addr;      /* [nholders] server worker addresses */
+    size_t                *addr_len;
+    ucp_ep_h              *eps;       /* [nholders] to other holders, lazily */
+    uint8_t               *ep_failed; /* [nholders] set by the error callback */
+    /* As committer: the reports of drain `id`. */
+    uint64_t               id;
+    char                  *dir;
+    uint32_t               nfiles;
+    dkv__drain_file_info_t *files;    /* [nholders] by file index */
+    uint8_t               *have;      /* [nholders] by file index */
+    uint32_t               nhave;
+    int                    state;     /* DKV__COMMIT_* */
+    dkv_status_t           status;    /* when state is DONE */
+    char                   why[192];
+    pthread_t              thread;
+    atomic_int             written;   /* the commit thread has ended */
+    uint64_t               last_ns;   /* when the last report arrived */
+    /* As reporter: the report in flight (one per drain). */
+    dkv__wire_hdr_t        out_hdr;
+    dkv__drain_info_t      out;
+    void                  *out_req;
+} dkv__holder_commit_t;
+
+enum {
+    DKV__COMMIT_IDLE    = 0, /* collecting reports (or none) */
+    DKV__COMMIT_WRITING = 1, /* the commit thread writes the manifest */
+    DKV__COMMIT_DONE    = 2  /* ended: status says how */
+};
 
 /*
  * A client this holder answers: the endpoint the holder made to the
@@ -136,6 +176,7 @@ struct dkv__holder {
     uint64_t            served;   /* valid requests handled (faults) */
     uint64_t            stored;   /* values published (faults) */
     dkv__holder_drain_t drain;
+    dkv__holder_commit_t commit;
 };
 
 dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h);
@@ -187,5 +228,26 @@ void dkv__holder_do_drain_query(dkv__holder_t *h, dkv__op_t *op);
 void dkv__holder_drain_reap(dkv__holder_t *h);
 /* At stop: cancel a running drain and collect it. */
 void dkv__holder_drain_stop(dkv__holder_t *h);
+/* This holder's drain info now (the answer to a DRAIN or QUERY). */
+void dkv__holder_drain_info(dkv__holder_t *h, dkv_status_t status,
+                            dkv__drain_info_t *info);
+
+/* Commits (holder_commit.c). */
+dkv_status_t dkv__holder_commit_init(dkv__holder_t *h, const void *const *addr,
+                                     const size_t *addr_len);
+/* A drain starts here: forget reports of other drains. */
+void dkv__holder_commit_begin(dkv__holder_t *h, uint64_t id, const char *dir,
+                              uint32_t nfiles);
+/* This holder's file is finished: report it to the committer. */
+void dkv__holder_commit_report(dkv__holder_t *h);
+/* A DRAIN_DONE from another holder. */
+void dkv__holder_do_drain_done(dkv__holder_t *h, dkv__op_t *op);
+/* Collect a finished commit thread; 1 if one was collected. */
+int dkv__holder_commit_reap(dkv__holder_t *h);
+/* Fill the committed fields of @p info for drain @p id. */
+void dkv__holder_commit_fill(const dkv__holder_t *h, uint64_t id,
+                             dkv__drain_info_t *info);
+/* At stop: wait for a commit being written, close endpoints, free. */
+void dkv__holder_commit_stop(dkv__holder_t *h);
 
 #endif

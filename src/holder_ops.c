@@ -97,6 +97,7 @@ static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
     case DKV__MSG_LIST:
     case DKV__MSG_DRAIN:
     case DKV__MSG_HELLO:
+    case DKV__MSG_DRAIN_DONE:
         return !rndv;
     default:
         return 0;
@@ -144,7 +145,8 @@ static ucs_status_t on_request(void *arg, const void *header,
     } else {
         op->key[0] = '\0';
     }
-    if (length > 0) { /* PUT values, LIST, DRAIN and HELLO payloads */
+    if (length > 0) { /* PUT values, LIST, DRAIN, DRAIN_DONE and HELLO
+                         payloads */
         op->data     = data;
         op->data_len = length;
         op->rndv     = (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) != 0;
@@ -159,7 +161,7 @@ dkv_status_t dkv__holder_set_handlers(dkv__holder_t *h)
                                    DKV__MSG_DELETE, DKV__MSG_LIST,
                                    DKV__MSG_DRAIN, DKV__MSG_DRAIN_QUERY,
                                    DKV__MSG_HELLO, DKV__MSG_PUT_COMMIT,
-                                   DKV__MSG_RELEASE};
+                                   DKV__MSG_RELEASE, DKV__MSG_DRAIN_DONE};
     dkv_status_t          status;
     size_t                i;
 
@@ -544,6 +546,9 @@ static void handle(dkv__holder_t *h, dkv__op_t *op)
             return;
         case DKV__MSG_RELEASE:
             dkv__holder_do_release(h, op);
+            return;
+        case DKV__MSG_DRAIN_DONE:
+            dkv__holder_do_drain_done(h, op);
             return;
         default:
             break;

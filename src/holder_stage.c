@@ -189,6 +189,19 @@ static dkv_status_t take_dead(dkv__holder_t *h, const dkv__drain_req_t *req,
     return (h->drain.dead[h->cfg.index] || !any) ? DKV_ERR_PROTOCOL : DKV_OK;
 }
 
+/* The drain's committer: the lowest holder alive when it started. */
+static int lowest_live(const dkv__holder_t *h)
+{
+    int i;
+
+    for (i = 0; (h->drain.dead != NULL) && (i < h->cfg.nholders); i++) {
+        if (!h->drain.dead[i]) {
+            return i;
+        }
+    }
+    return 0;
+}
+
 static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
                                 const dkv__drain_req_t *req, const char *path,
                                 const uint8_t *dead)
@@ -209,11 +222,14 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     atomic_store(&d->ctr.bytes, 0);
     atomic_store(&d->ctr.keys, 0);
     atomic_store(&d->ctr.flushed, 0);
+    atomic_store(&d->ctr.phase, DKV__DRAIN_PHASE_BYTES);
     atomic_store(&d->finished, 0);
     atomic_store(&d->cancel, 0);
     d->dir = strndup(path, req->path_len);
     status = (d->dir != NULL) ? take_dead(h, req, dead) : DKV_ERR_NO_MEMORY;
     if (status == DKV_OK) {
+        d->committer = lowest_live(h);
+        dkv__holder_commit_begin(h, id, d->dir, req->nfiles);
         status = take_snapshot(h);
     }
     if ((status == DKV_OK) &&
@@ -233,17 +249,13 @@ static dkv_status_t drain_begin(dkv__holder_t *h, uint64_t id,
     return DKV_OK;
 }
 
-static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
+void dkv__holder_drain_info(dkv__holder_t *h, dkv_status_t status,
+                            dkv__drain_info_t *info)
 {
-    dkv__holder_drain_t *d    = &h->drain;
-    dkv__drain_info_t   *info = calloc(1, sizeof(*info));
+    dkv__holder_drain_t *d = &h->drain;
     int finished = atomic_load_explicit(&d->finished, memory_order_acquire);
 
-    if (info == NULL) {
-        dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_ERR_NO_MEMORY,
-                               NULL, 0);
-        return;
-    }
+    memset(info, 0, sizeof(*info));
     info->id            = d->id;
     info->status        = (status != DKV_OK) ? status
                                              : (finished ? d->status : DKV_OK);
@@ -258,6 +270,8 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
                                                memory_order_relaxed);
     info->flushed       = atomic_load_explicit(&d->ctr.flushed,
                                                memory_order_relaxed);
+    info->phase         = atomic_load_explicit(&d->ctr.phase,
+                                               memory_order_relaxed);
     if (finished && (d->status != DKV_OK)) {
         snprintf(info->why, sizeof(info->why), "%s", d->err);
     }
@@ -266,6 +280,19 @@ static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
         info->bytes_written = d->bytes_total;
         info->keys_written  = info->keys_total;
     }
+    dkv__holder_commit_fill(h, d->id, info);
+}
+
+static void reply_info(dkv__holder_t *h, dkv__op_t *op, dkv_status_t status)
+{
+    dkv__drain_info_t *info = calloc(1, sizeof(*info));
+
+    if (info == NULL) {
+        dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_ERR_NO_MEMORY,
+                               NULL, 0);
+        return;
+    }
+    dkv__holder_drain_info(h, status, info);
     op->reply_buf = info;
     dkv__holder_send_reply(h, op, DKV__MSG_DRAIN_REPLY, DKV_OK, info,
                            sizeof(*info));
@@ -312,6 +339,7 @@ void dkv__holder_drain_reap(dkv__holder_t *h)
     pthread_join(d->thread, NULL);
     d->running = 0;
     release_snapshot(h);
+    dkv__holder_commit_report(h);
 }
 
 void dkv__holder_drain_stop(dkv__holder_t *h)

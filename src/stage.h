@@ -23,6 +23,10 @@ typedef struct dkv__stage {
                                      not asked again */
     uint8_t             *lost;    /* [nholders] found lost during the drain */
     uint64_t             flushed; /* file bytes the holders wrote so far */
+    uint64_t             phases;  /* sum of the holders' phases: moves as
+                                     they pass fsync, rename, dir fsync */
+    int                  syncing; /* a holder (or the committer) sits in a
+                                     blocking file-system call */
     char                 detail[1024]; /* why the last call failed */
 } dkv__stage_t;
 

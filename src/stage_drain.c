@@ -6,9 +6,11 @@
  * and start writing (DRAIN, one file index per holder) and waits for all
  * their answers; a second barrier spreads the outcome, so no rank returns -
  * and writes again - before every holder has its snapshot.
- * Test/wait: ask every holder for its progress (DRAIN_QUERY). When all are
- * done, write the manifest (drain_file.c): from then on the drain is
- * complete. Any rank may do this; they write the same manifest.
+ * The holders commit the drain themselves (holder_commit.c): the lowest
+ * live holder writes the manifest once every file is durable, whether or
+ * not any rank polls. Test/wait ask the holders for their progress
+ * (DRAIN_QUERY) and the committer for the outcome; a rank never writes
+ * the manifest.
  * The drain id is derived from the job secret and the drain's number, so
  * every rank knows it without a message.
  */
@@ -183,8 +185,22 @@ static dkv_status_t build_msgs(dkv_ctx_t *ctx, drain_msgs_t *dm)
     return (dm->nlive > 0) ? DKV_OK : DKV_ERR_PEER_LOST;
 }
 
+/* The committer named by the answers so far, -1 if none yet. */
+static int committer(const dkv_ctx_t *ctx, const dkv__drain_info_t *info)
+{
+    int i;
+
+    for (i = 0; i < ctx->nholders; i++) {
+        if ((info[i].nfiles > 0) &&
+            (info[i].committer < (uint32_t)ctx->nholders)) {
+            return (int)info[i].committer;
+        }
+    }
+    return -1;
+}
+
 /* 1 if holder @p i is not asked: known lost, or (queries) its final answer
- * is kept. */
+ * is kept - except the committer's, until it reports the commit. */
 static int skip_holder(const dkv_ctx_t *ctx, uint8_t kind,
                        const dkv__drain_info_t *info, int i)
 {
@@ -192,7 +208,8 @@ static int skip_holder(const dkv_ctx_t *ctx, uint8_t kind,
         return 1;
     }
     return (kind == DKV__MSG_DRAIN_QUERY) &&
-           (info[i].done || ctx->stage.lost[i]);
+           ((info[i].done && (i != committer(ctx, info))) ||
+            ctx->stage.lost[i]);
 }
 
 /*
@@ -297,49 +314,27 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     return status;
 }
 
-/* Write the manifest from the finished holders' answers (one file per
- * index 0..nfiles-1). */
-static dkv_status_t commit(dkv_ctx_t *ctx, const dkv__drain_info_t *info,
-                          uint32_t nfiles)
-{
-    dkv__drain_manifest_t m;
-    char                  err[512] = "";
-    dkv_status_t          status;
-    int                   i;
-
-    m.id     = ctx->stage.id;
-    m.nfiles = nfiles;
-    m.files  = calloc(m.nfiles, sizeof(*m.files));
-    if (m.files == NULL) {
-        return DKV_ERR_NO_MEMORY;
-    }
-    for (i = 0; i < ctx->nholders; i++) {
-        if (info[i].done && (info[i].nfiles == nfiles)) {
-            m.files[info[i].index] = info[i].file;
-        }
-    }
-    status = dkv__drain_manifest_write(ctx->stage.dir, &m, err, sizeof(err));
-    if (status != DKV_OK) {
-        dkv__stage_detail(ctx, "%s", err);
-    }
-    free(m.files);
-    return status;
-}
-
-/* Where the drain stands from the answers so far: DKV_OK with *done_p = 1
- * when every file is complete, DKV_OK with 0 while holders still work,
- * DKV_ERR_PEER_LOST when a holder of the drain was lost before its file
- * was complete. Sums the progress into @p p. */
+/* Where the drain stands from the answers so far: *done_p = 1 when the
+ * committer has ended it (its status returned: DKV_OK once the manifest
+ * is durable), DKV_OK with 0 while holders still work or the committer
+ * writes, DKV_ERR_PEER_LOST when a holder of the drain (the committer
+ * included) was lost before the drain ended. Sums the progress into @p p. */
 static dkv_status_t tally(dkv_ctx_t *ctx, dkv_drain_progress_t *p,
-                          uint32_t *nfiles_p, int *done_p)
+                          int *done_p)
 {
     const dkv__drain_info_t *info = ctx->stage.info;
     uint32_t                 nfiles = 0, finished = 0;
-    int                      i, working = 0;
+    int                      i, working = 0, c = committer(ctx, info);
 
     ctx->stage.flushed = 0;
+    ctx->stage.phases  = 0;
+    ctx->stage.syncing = 0;
     for (i = 0; i < ctx->nholders; i++) {
         ctx->stage.flushed += info[i].flushed;
+        ctx->stage.phases += info[i].phase;
+        ctx->stage.syncing |= !ctx->stage.lost[i] && !info[i].committed &&
+                              (info[i].phase != DKV__DRAIN_PHASE_BYTES) &&
+                              (info[i].phase != DKV__DRAIN_PHASE_DONE);
         p->bytes_written += info[i].bytes_written;
         p->bytes_total += info[i].bytes_total;
         p->keys_written += info[i].keys_written;
@@ -349,11 +344,21 @@ static dkv_status_t tally(dkv_ctx_t *ctx, dkv_drain_progress_t *p,
         working += !info[i].done && !ctx->stage.lost[i] &&
                    !ctx->client.peers.dead[ctx->holders[i]];
     }
-    *nfiles_p = nfiles;
-    *done_p   = (nfiles > 0) && (finished == nfiles);
-    if (!*done_p && (working == 0)) {
-        dkv__stage_detail(ctx, "drain to %s: a holder was lost before its "
-                               "file was complete", ctx->stage.dir);
+    *done_p = (c >= 0) && info[c].committed;
+    if (*done_p) {
+        if (info[c].commit_status != DKV_OK) {
+            dkv__stage_detail(ctx, "drain to %s: commit by holder rank %d: "
+                              "%s: %s", ctx->stage.dir, ctx->holders[c],
+                              dkv_strerror(info[c].commit_status),
+                              info[c].why);
+        }
+        return (dkv_status_t)info[c].commit_status;
+    }
+    if ((working == 0) && ((finished < nfiles) || (c < 0) ||
+                           ctx->stage.lost[c] ||
+                           ctx->client.peers.dead[ctx->holders[c]])) {
+        dkv__stage_detail(ctx, "drain to %s: a holder was lost before the "
+                               "drain was committed", ctx->stage.dir);
         return DKV_ERR_PEER_LOST;
     }
     return DKV_OK;
@@ -365,7 +370,6 @@ dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
     dkv__stage_t         *st = &ctx->stage;
     dkv_drain_progress_t  p = {0};
     dkv_status_t          status;
-    uint32_t              nfiles;
     int                   done = 0;
 
     if (st->id == 0) {
@@ -378,10 +382,7 @@ dkv_status_t dkv__stage_drain_test(dkv_ctx_t *ctx,
                                 deadline decides */
         }
         if (status == DKV_OK) {
-            status = tally(ctx, &p, &nfiles, &done);
-        }
-        if ((status == DKV_OK) && done) {
-            status = commit(ctx, st->info, nfiles);
+            status = tally(ctx, &p, &done);
         }
         if ((status != DKV_OK) || done) {
             st->ended = 1;
@@ -412,9 +413,12 @@ dkv_status_t dkv__stage_drain_wait(dkv_ctx_t *ctx,
             break;
         }
         /* Progress is any file byte written, so one huge record being
-         * written does not count as a stall. */
-        if (ctx->stage.flushed + p.keys_written != seen) {
-            seen  = ctx->stage.flushed + p.keys_written;
+         * written does not count as a stall, and any phase passed (fsync,
+         * rename, directory fsync, the commit); a holder sitting in an
+         * fsync is a slow file system, not a stall. */
+        if ((ctx->stage.flushed + p.keys_written + ctx->stage.phases !=
+             seen) || ctx->stage.syncing) {
+            seen  = ctx->stage.flushed + p.keys_written + ctx->stage.phases;
             stall = dkv__now_ns() + timeout; /* progress: a new deadline */
         } else if (dkv__now_ns() >= stall) {
             dkv__stage_detail(ctx, "drain to %s: no progress for %u ms",

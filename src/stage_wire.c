@@ -84,6 +84,8 @@ dkv_status_t dkv__drain_info_check(const void *buf, size_t len,
     }
     memcpy(&info, buf, sizeof(info));
     if (!dkv__status_is_known(info.status) || (info.done > 1) ||
+        (info.committed > 1) || !dkv__status_is_known(info.commit_status) ||
+        (info.phase > DKV__DRAIN_PHASE_COMMIT) ||
         (info.nfiles == 0) || (info.index >= info.nfiles) ||
         (info.bytes_written > info.bytes_total) ||
         (info.keys_written > info.keys_total) ||

@@ -12,6 +12,8 @@
  *             of the holders lost when the drain started (bit i of byte
  *             i / 8); the drain id is the header's aux.
  * DRAIN_REPLY dkv__drain_info_t.
+ * DRAIN_DONE  dkv__drain_info_t: a holder's final answer, sent to the
+ *             committing holder when its file is durable (or failed).
  */
 #ifndef DKV_STAGE_WIRE_H
 #define DKV_STAGE_WIRE_H
@@ -47,6 +49,13 @@ typedef struct dkv__drain_info {
     dkv__drain_file_info_t file; /* valid when done and status is DKV_OK */
     char     why[192]; /* when status is an error: what went wrong (the
                           file and the system's reason), NUL-terminated */
+    uint32_t committer; /* holder index that commits the drain */
+    uint32_t committed; /* 1: the committer has ended the drain (only set
+                           in the committer's own answers) */
+    int32_t  commit_status; /* when committed: DKV_OK (manifest durable)
+                               or why the drain failed */
+    uint32_t phase;    /* DKV__DRAIN_PHASE_* of this holder's writer, or
+                          COMMIT while the committer writes the manifest */
 } dkv__drain_info_t;
 
 /* Bytes one LIST_REPLY entry takes for a key of @p key_len. */

@@ -30,7 +30,8 @@ int dkv__wire_kind_has_value(unsigned kind)
     return (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET_REPLY) ||
            (kind == DKV__MSG_LIST) || (kind == DKV__MSG_LIST_REPLY) ||
            (kind == DKV__MSG_DRAIN) || (kind == DKV__MSG_DRAIN_REPLY) ||
-           (kind == DKV__MSG_HELLO) || (kind == DKV__MSG_PUT_GRANT);
+           (kind == DKV__MSG_HELLO) || (kind == DKV__MSG_PUT_GRANT) ||
+           (kind == DKV__MSG_DRAIN_DONE);
 }
 
 /* Kinds that may carry each flag. */

@@ -71,7 +71,10 @@ typedef enum {
                                 written, publish it; else drop it    */
     DKV__MSG_RELEASE    = 17,/* client -> holder: req_id of a LOCAL get
                                 reply: done reading, unpin           */
-    DKV__MSG_KIND_MAX   = 17
+    DKV__MSG_DRAIN_DONE = 18,/* holder -> committing holder (server
+                                workers): aux = drain id, value = the
+                                sender's final drain info; no reply   */
+    DKV__MSG_KIND_MAX   = 18
 } dkv__msg_kind_t;
 
 typedef struct dkv__wire_hdr {
@@ -95,7 +98,7 @@ _Static_assert(sizeof(dkv__wire_hdr_t) == 56, "wire header is 56 bytes");
 /* 1 for kinds that carry a key (PUT, GET, DELETE). */
 int dkv__wire_kind_has_key(unsigned kind);
 /* 1 for kinds that carry a value in the data part (PUT, GET_REPLY, LIST,
- * LIST_REPLY, DRAIN, DRAIN_REPLY). */
+ * LIST_REPLY, DRAIN, DRAIN_REPLY, DRAIN_DONE). */
 int dkv__wire_kind_has_value(unsigned kind);
 
 /* Bytes of the AM header for a key of @p key_len (0 for keyless kinds). */

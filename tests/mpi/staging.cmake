@@ -41,3 +41,22 @@ set_tests_properties(mpi.replicas_rank_loss PROPERTIES
   ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
   PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
   FAIL_REGULAR_EXPRESSION "FAIL rank")
+
+# The holders commit a drain nobody polls; every rank is then SIGKILLed and
+# a job of another shape loads the new drain (issue 12).
+add_test(NAME mpi.staging_commit
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/staging_commit.sh ${DKVRUN}
+          $<TARGET_FILE:test_staging>)
+set_tests_properties(mpi.staging_commit PROPERTIES LABELS mpi TIMEOUT 240
+  ENVIRONMENT "DKV_TIMEOUT_MS=20000"
+  PASS_REGULAR_EXPRESSION "PASS staging_commit" FAIL_REGULAR_EXPRESSION "FAIL")
+
+# fsync slowed past DKV_TIMEOUT_MS (a test-only LD_PRELOAD shim): the drain
+# is slow, not failed (issue 12).
+add_library(shim_fsync_slow MODULE shim_fsync_slow.c)
+target_link_libraries(shim_fsync_slow PRIVATE ${CMAKE_DL_LIBS})
+add_test(NAME mpi.staging_slowsync
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/staging_slowsync.sh ${DKVRUN}
+          $<TARGET_FILE:test_staging> $<TARGET_FILE:shim_fsync_slow>)
+set_tests_properties(mpi.staging_slowsync PROPERTIES LABELS mpi TIMEOUT 240
+  PASS_REGULAR_EXPRESSION "PASS staging_slowsync" FAIL_REGULAR_EXPRESSION "FAIL")

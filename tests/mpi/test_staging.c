@@ -19,6 +19,12 @@
  *   deadholder DIR  5 ranks, dedicated holders 2-4, two copies: holder 4
  *               dies, the drain still holds every key (run_deadholder);
  *   load2 DIR   a new job loads it and finds every key.
+ *   nopoll DIR V   stage version V, start a drain and never poll: sleep
+ *               until the holders have committed it (the manifest names a
+ *               new drain), then SIGKILL itself ("COMMITTED rank N").
+ *   loadv DIR V a new job loads DIR and finds version V, byte for byte.
+ *   slowsync DIR V  stage version V and drain it; with fsync slowed past
+ *               DKV_TIMEOUT_MS (shim_fsync_slow) dkv_drain_wait completes.
  * Every rank prints "PASS rank N".
  */
 #include <signal.h>
@@ -330,6 +336,78 @@ static int run_deadholder(dkv_ctx_t *ctx, const char *dir, char *buf)
     return 0;
 }
 
+/* The drain id the manifest of @p dir names ("" if none) into @p id. */
+static void manifest_id(const char *dir, char *id, size_t len)
+{
+    char  path[4096], line[48];
+    FILE *f;
+
+    id[0] = '\0';
+    snprintf(path, sizeof(path), "%s/dramkv-drain.manifest", dir);
+    f = fopen(path, "r");
+    while ((f != NULL) && (fgets(line, sizeof(line), f) != NULL)) {
+        if (strncmp(line, "id ", 3) == 0) {
+            snprintf(id, len, "%s", line + 3);
+            break;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+/* Never polls: the holders must commit on their own. */
+static void run_nopoll(dkv_ctx_t *ctx, const char *dir, uint64_t v,
+                       char *buf)
+{
+    char before[64], now[64];
+    int  ms;
+
+    put_set(ctx, t_rank, v, buf);
+    manifest_id(dir, before, sizeof(before));
+    T_OK(dkv_drain_start(ctx, dir));
+    for (ms = 0; ms < 60000; ms += 10) { /* "compute" */
+        manifest_id(dir, now, sizeof(now));
+        if ((now[0] != '\0') && (strcmp(now, before) != 0)) {
+            printf("COMMITTED rank %d after %d ms\n", t_rank, ms);
+            fflush(stdout);
+            raise(SIGKILL);
+        }
+        t_sleep_ms(10);
+    }
+    printf("FAIL rank %d: no commit without polling\n", t_rank);
+    fflush(stdout);
+    raise(SIGKILL);
+}
+
+static void run_slowsync(dkv_ctx_t *ctx, const char *dir, uint64_t v,
+                         char *buf)
+{
+    dkv_drain_progress_t p;
+    double               t0 = t_now();
+
+    put_set(ctx, t_rank, v, buf);
+    T_OK(dkv_drain_start(ctx, dir));
+    T_OK(dkv_drain_wait(ctx, &p));
+    T_CHECK(p.done == 1);
+    T_CHECK(p.keys_written == p.keys_total);
+    printf("rank %d drain committed after %.1f s\n", t_rank, t_now() - t0);
+}
+
+static void run_loadv(dkv_ctx_t *ctx, const char *dir, uint64_t v)
+{
+    int w;
+
+    T_OK(dkv_load(ctx, dir));
+    T_CHECK(count(ctx, "ck/", NULL) == NWRITERS * NKEYS);
+    for (w = 0; w < NWRITERS; w++) {
+        if (w % dkv_size(ctx) == t_rank) {
+            check_set(ctx, w, v);
+        }
+    }
+    T_OK(dkv_fence(ctx));
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = (argc > 1) ? argv[1] : "list";
@@ -350,6 +428,12 @@ int main(int argc, char **argv)
         run_deadholder(ctx, dir, buf);
         free(buf);
         return 0;
+    } else if (strcmp(mode, "nopoll") == 0) {
+        run_nopoll(ctx, dir, strtoull(argv[3], NULL, 10), buf);
+    } else if (strcmp(mode, "slowsync") == 0) {
+        run_slowsync(ctx, dir, strtoull(argv[3], NULL, 10), buf);
+    } else if (strcmp(mode, "loadv") == 0) {
+        run_loadv(ctx, dir, strtoull(argv[3], NULL, 10));
     } else if (strcmp(mode, "load2") == 0) {
         T_OK(dkv_load(ctx, dir));
         T_CHECK(count(ctx, "ck/", NULL) == 2 * NKEYS);

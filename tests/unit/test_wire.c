@@ -100,7 +100,8 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_DRAIN) ||
                              (kind == DKV__MSG_HELLO) ||
                              (kind == DKV__MSG_PUT_GRANT) ||
-                             (kind == DKV__MSG_DRAIN_REPLY));
+                             (kind == DKV__MSG_DRAIN_REPLY) ||
+                             (kind == DKV__MSG_DRAIN_DONE));
     }
 }
 
