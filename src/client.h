@@ -229,6 +229,11 @@ static inline uint64_t dkv__req_id(const struct dkv_request *req)
 {
     return ((uint64_t)req->gen << 32) | req->index;
 }
+/* The request's key (NUL-terminated; "" for a staging request). */
+static inline const char *dkv__req_key(const struct dkv_request *req)
+{
+    return req->am.bytes + sizeof(dkv__wire_hdr_t);
+}
 
 /* Reply handlers and completion (client_replies.c). */
 int dkv__client_takes_data(uint8_t req_kind); /* its reply has a value */
