@@ -236,7 +236,7 @@ static dkv_status_t wait_get(dkv_request_t *req)
     int            holder   = req->holder;
     dkv_status_t   status;
 
-    strcpy(key, req->am.bytes + sizeof(dkv__wire_hdr_t));
+    strcpy(key, dkv__req_key(req));
     status = dkv__client_finish(c, req);
     if (status != DKV_ERR_PEER_LOST) {
         return status;

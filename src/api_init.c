@@ -481,6 +481,7 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
         return status;
     }
     dkv__log_setup(dkv__log_level, ctx->rank);
+    dkv__fault_arm(&ctx->fault, ctx->rank); /* before any thread starts */
     if ((ctx->rank == 0) && ctx->cfg.PRINT_CONFIG) {
         dkv__config_print(&ctx->cfg, stderr);
     }

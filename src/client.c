@@ -191,7 +191,7 @@ static void record_failure(dkv__client_t *c, const struct dkv_request *req,
         c->pending_cap = cap;
     }
     f         = &c->pending[c->npending];
-    f->key    = strdup(req->am.bytes + sizeof(dkv__wire_hdr_t));
+    f->key    = strdup(dkv__req_key(req));
     f->status = status;
     if (f->key != NULL) {
         c->npending++;
@@ -379,7 +379,7 @@ static void log_outstanding(dkv__client_t *c)
                      oldest[i]->holder, count[i],
                      (unsigned long long)((now - oldest[i]->start_ns) /
                                           1000000),
-                     oldest[i]->am.bytes + sizeof(dkv__wire_hdr_t));
+                     dkv__req_key(oldest[i]));
     }
 }
 

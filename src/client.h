@@ -241,6 +241,11 @@ static inline uint64_t dkv__req_id(const struct dkv_request *req)
 {
     return ((uint64_t)req->gen << 32) | req->index;
 }
+/* The request's key (NUL-terminated; "" for a staging request). */
+static inline const char *dkv__req_key(const struct dkv_request *req)
+{
+    return req->am.bytes + sizeof(dkv__wire_hdr_t);
+}
 
 /* 1 unless @p req is a LOCAL put whose value is not yet copied: the
  * request's send completing then does not free the caller's buffer. */

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "clock.h"
 #include "crc32c.h"
+#include "fault.h"
 #include "log.h"
 #include "place.h"
 
@@ -40,6 +41,35 @@ int dkv__client_targets(const dkv__client_t *c, const char *key,
         rank[i] = c->holders[idx[i]];
     }
     return n;
+}
+
+/* The fault points (fault.h) of sending a request: before the send, or
+ * after it (@p sreq: UCX's request, NULL if the send finished at once). */
+static void fault_at_send(const struct dkv_request *req, int sent,
+                          const void *sreq)
+{
+    const char *key = dkv__req_key(req);
+
+    switch (req->kind) {
+    case DKV__MSG_PUT:
+        dkv__fault_hit(!sent ? DKV__FAULT_PUT_CLIENT_BEFORE_SEND
+                       : (sreq != NULL) ? DKV__FAULT_PUT_CLIENT_MID_SEND
+                                        : DKV__FAULT_PUT_CLIENT_BEFORE_ACK,
+                       key);
+        return;
+    case DKV__MSG_DELETE:
+        dkv__fault_hit(sent ? DKV__FAULT_DELETE_CLIENT_BEFORE_ACK
+                            : DKV__FAULT_DELETE_CLIENT_BEFORE_SEND,
+                       key);
+        return;
+    case DKV__MSG_LIST:
+        if (sent) {
+            dkv__fault_hit(DKV__FAULT_LIST_CLIENT_AFTER_SEND, NULL);
+        }
+        return;
+    default:
+        return;
+    }
 }
 
 /* Build a request's header and send it with its value (may be NULL/0). */
@@ -79,6 +109,7 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
     }
     req->hdr_len     = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
     req->start_ns    = dkv__now_ns();
+    fault_at_send(req, 0, NULL);
 
     memset(&param, 0, sizeof(param));
     param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
@@ -107,6 +138,7 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
         req->send_req = sreq;
         c->sends_queued++;
     }
+    fault_at_send(req, 1, sreq);
     return DKV_OK;
 }
 

@@ -17,6 +17,7 @@
 
 #include "client.h"
 #include "crc32c.h"
+#include "fault.h"
 #include "log.h"
 
 static void queue(dkv__client_t *c, struct dkv_request *req)
@@ -46,6 +47,9 @@ void dkv__client_send_cb(void *request, ucs_status_t status, void *user_data)
     }
     if (req->flags & DKV__REQ_REPLY_DONE) {
         queue(req->client, req);
+    } else if (req->kind == DKV__MSG_PUT) {
+        /* Injected death (tests): no bookkeeping is left half done. */
+        dkv__fault_hit(DKV__FAULT_PUT_CLIENT_BEFORE_ACK, dkv__req_key(req));
     }
 }
 
@@ -400,8 +404,15 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
     if (req->data == NULL) {
         return 1; /* empty value */
     }
+    if (req->kind == DKV__MSG_GET) {
+        dkv__fault_hit(DKV__FAULT_GET_CLIENT_BEFORE_COPY, dkv__req_key(req));
+    }
     if (req->flags & DKV__REQ_DATA_RNDV) {
-        return recv_rndv(c, req, dest);
+        if (recv_rndv(c, req, dest)) {
+            return 1;
+        }
+        dkv__fault_hit(DKV__FAULT_GET_CLIENT_MID_RECV, dkv__req_key(req));
+        return 0;
     }
     memcpy(dest, req->data, req->value_len);
     drop_data(c, req);

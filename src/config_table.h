@@ -14,6 +14,6 @@ DKV_CFG(SPIN_US, uint, "50", "microseconds to poll after activity before sleepin
 DKV_CFG(RNDV_THRESH, size, "32k", "values this large or larger go zero-copy (rendezvous)")
 DKV_CFG(PRINT_CONFIG, bool, "0", "print the effective settings at init (rank 0)")
 DKV_CFG(CHECKSUM, bool, "0", "CRC32C of every value, checked at the holder and at get")
-DKV_CFG(FAULT, string, "", "fault injection for tests: kill_after:N,drop_acks:N,delay_ack:MS,corrupt:N")
+DKV_CFG(FAULT, string, "", "fault injection for tests: kill_after:N,drop_acks:N,delay_ack:MS,corrupt:N,die_at:POINT[:N][@RANK],die_key:PREFIX (src/fault.h)")
 DKV_CFG(FINALIZE_TIMEOUT_MS, uint, "0", "how long dkv_finalize waits for the other ranks (0: 10 x DKV_TIMEOUT_MS)")
 DKV_CFG(NODE_COPY, bool, "1", "on one node, large values are copied by the client itself (process_vm_readv/writev), not through UCX")

@@ -37,7 +37,7 @@ struct dkv_ctx {
     int            nlocal_ranks;
     int            oversubscribed; /* more threads than cores here */
     dkv__config_t  cfg;
-    dkv__fault_t   fault;       /* DKV_FAULT, acted on by the holder */
+    dkv__fault_t   fault;       /* DKV_FAULT (die_at is armed in fault.c) */
     dkv__boot_t   *boot;
     ucp_context_h  ucp;
     dkv__client_t  client;

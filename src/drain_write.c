@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "fault.h"
 
 /* writev the batch, resuming after short writes and EINTR. */
 static dkv_status_t writev_all(dkv__drain_writer_t *w)
@@ -66,7 +67,8 @@ static dkv_status_t flush(dkv__drain_writer_t *w)
     if (status != DKV_OK) {
         return status;
     }
-    if (w->ctr != NULL) {
+    if (w->ctr != NULL) { /* a data file of a drain */
+        dkv__fault_hit(DKV__FAULT_DRAIN_HOLDER_MID_WRITE, NULL);
         atomic_fetch_add_explicit(&w->ctr->flushed, w->nbytes,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&w->ctr->keys, w->batch_records,

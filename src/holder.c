@@ -173,6 +173,11 @@ static void finish_replies(dkv__holder_t *h)
     if (h->busy > 0) {
         /* Closing the worker ends them (UCS_ERR_CANCELED to callbacks). */
         DKV_LOG_WARN("stopping with %zu requests in flight", h->busy);
+    } else if (dkv__store_held(&h->store) > 0) {
+        /* Every request is done and the drain released its snapshot: an
+         * entry still held was leaked by a request that ended. */
+        DKV_LOG_ERROR("%zu entries still pinned or reserved at stop",
+                      dkv__store_held(&h->store));
     }
 }
 

@@ -401,6 +401,7 @@ dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
         /* Injected: the stored bytes rot after the check. */
         ((unsigned char *)dkv__store_value(e))[e->value_len / 2] ^= 0x40;
     }
+    dkv__fault_hit(DKV__FAULT_PUT_HOLDER_BEFORE_ACK, op->key);
     return DKV_OK;
 }
 
@@ -412,6 +413,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     void               *rreq;
 
     h->stats.puts++;
+    dkv__fault_hit(DKV__FAULT_PUT_HOLDER_BEFORE_STORE, op->key);
     status = dkv__store_reserve(&h->store, op->key, op->hdr.key_len, op->hash,
                                 op->hdr.value_len, &e);
     if (status != DKV_OK) {
@@ -449,6 +451,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
         op->entry   = e;
         op->state   = DKV__OP_RECVING;
         dkv__list_push_tail(&h->inflight, &op->flight);
+        dkv__fault_hit(DKV__FAULT_PUT_HOLDER_MID_RECV, op->key);
         return;
     }
     if (UCS_PTR_IS_ERR(rreq)) {
@@ -493,15 +496,20 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
     }
     dkv__store_pin(e);
     op->entry = e;
-    dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, dkv__store_value(e),
-               e->value_len);
+    dkv__fault_hit(DKV__FAULT_GET_HOLDER_BEFORE_REPLY, op->key);
+    dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK,
+                           dkv__store_value(e), e->value_len);
+    /* The op may be back in the pool; the entry is still published. */
+    dkv__fault_hit(DKV__FAULT_GET_HOLDER_AFTER_REPLY, e->key);
 }
 
 static void do_delete(dkv__holder_t *h, dkv__op_t *op)
 {
     h->stats.deletes++;
+    dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_REMOVE, op->key);
     supersede(h, op);
     (void)dkv__store_remove(&h->store, op->key, op->hdr.key_len, op->hash);
+    dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_ACK, op->key);
     dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
 }
 

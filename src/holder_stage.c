@@ -68,6 +68,7 @@ void dkv__holder_do_list(dkv__holder_t *h, dkv__op_t *op)
         }
     }
     op->reply_buf = buf;
+    dkv__fault_hit(DKV__FAULT_LIST_HOLDER_BEFORE_REPLY, NULL);
     dkv__holder_send_reply(h, op, DKV__MSG_LIST_REPLY, DKV_OK, buf, bytes);
 }
 
@@ -314,6 +315,7 @@ void dkv__holder_do_drain(dkv__holder_t *h, dkv__op_t *op)
     }
     dkv__holder_drain_reap(h);
     status = drain_begin(h, op->hdr.aux, &req, path, dead);
+    dkv__fault_hit(DKV__FAULT_DRAIN_HOLDER_BEFORE_REPLY, NULL);
     reply_info(h, op, status);
 }
 

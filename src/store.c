@@ -365,3 +365,19 @@ void dkv__store_unpin(dkv__store_t *s, dkv__store_entry_t *e)
         entry_free(s, e);
     }
 }
+
+size_t dkv__store_held(const dkv__store_t *s)
+{
+    const dkv__store_entry_t *e;
+    size_t                    i, n = 0;
+
+    for (i = 0; i < s->nbuckets; i++) {
+        for (e = s->buckets[i]; e != NULL; e = e->next) {
+            n += (e->pins > 0);
+        }
+    }
+    for (e = s->unpublished; e != NULL; e = e->next) {
+        n++;
+    }
+    return n;
+}

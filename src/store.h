@@ -106,4 +106,9 @@ dkv__store_entry_t *dkv__store_next(const dkv__store_t *s, size_t *bucket,
 void dkv__store_pin(dkv__store_entry_t *e);
 void dkv__store_unpin(dkv__store_t *s, dkv__store_entry_t *e);
 
+/* Entries held outside the table's say: pinned ones, and unpublished ones
+ * (reserved, or kept by a pin). A holder with no request in flight and no
+ * drain has none; more means a leaked pin or reservation. O(entries). */
+size_t dkv__store_held(const dkv__store_t *s);
+
 #endif

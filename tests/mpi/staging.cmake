@@ -36,7 +36,7 @@ set_tests_properties(mpi.staging_drain PROPERTIES LABELS mpi TIMEOUT 180
 # One rank (a holder) dies mid-run while all write on: no acknowledged key
 # is lost. The whole-node variant runs on the local cluster (tests/slurm).
 dkv_mpi_test(NAME replicas_rank_loss SOURCE test_node_loss.c NP 4
-  ARGS rank /tmp TIMEOUT 90 SURVIVE)
+  ARGS rank ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 90 SURVIVE)
 set_tests_properties(mpi.replicas_rank_loss PROPERTIES
   ENVIRONMENT "DKV_TIMEOUT_MS=5000;DKV_FINALIZE_TIMEOUT_MS=5000;DKV_HOLDERS=all;DKV_REPLICAS=2"
   PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"

@@ -7,18 +7,21 @@
  * acknowledged for the keys dkv_quiet did not list as failed. The victims -
  * every rank on the node of the last rank ("node"), or only the last rank
  * ("rank") - SIGKILL themselves right after their VICTIM_BATCHES-th
- * acknowledged batch, while the others are still writing. The survivors
- * write on for a while (writes keep working: two live holders suffice for
- * two copies), then read back every key of phase 1 (the victims' included)
- * and every key of their own that was acknowledged, byte for byte, and
- * create DIR/pass.<rank>.
+ * acknowledged batch, while the others are still writing; each first
+ * leaves the time in DIR/death.<rank>. The survivors write on (writes keep
+ * working: two live holders suffice for two copies) and read a phase-1 key
+ * after every batch - for BATCHES batches, and at least AFTER seconds
+ * after the death - then read back every key of phase 1 (the victims'
+ * included) and every key of their own that was acknowledged, byte for
+ * byte, and create DIR/pass.<rank>.
  *
- * argv: node|rank DIR. Run with the job surviving dead ranks.
+ * argv: node|rank DIR [AFTER]. Run with the job surviving dead ranks.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpi_test_util.h"
@@ -26,10 +29,12 @@
 #define NKEYS          64
 #define BATCH          16
 #define BATCHES        60
+#define MAX_BATCHES    3000 /* with AFTER: about 40 s of writing */
 #define VICTIM_BATCHES 5
 #define VALUE          3000
 
-static unsigned char acked[BATCHES][BATCH]; /* my phase-2 keys */
+static unsigned char acked[MAX_BATCHES][BATCH]; /* my phase-2 keys */
+static int           nbatches;                  /* batches written */
 
 static void key1(char *k, size_t n, int r, int i)
 {
@@ -84,6 +89,68 @@ static void batch(dkv_ctx_t *ctx, int b, char *buf)
                 mate die first */
 }
 
+static double wall(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A victim says when it dies (the nodes share the clock and /tmp). */
+static void say_death(const char *dir)
+{
+    char  path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/death.%d", dir, t_rank);
+    f = fopen(path, "w");
+    if (f != NULL) {
+        fprintf(f, "%.6f\n", wall());
+        fclose(f);
+    }
+}
+
+/* The first victim's death time, 0 if none died yet. */
+static double death_time(const char *dir, int size)
+{
+    char   path[512];
+    double t, first = 0;
+    FILE  *f;
+    int    r;
+
+    for (r = 0; r < size; r++) {
+        snprintf(path, sizeof(path), "%s/death.%d", dir, r);
+        f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+        if ((fscanf(f, "%lf", &t) == 1) && ((first == 0) || (t < first))) {
+            first = t;
+        }
+        fclose(f);
+    }
+    return first;
+}
+
+/* A survivor after batch @p b: 1 when it has written long enough. */
+static int enough(dkv_ctx_t *ctx, const char *dir, double after, int b,
+                  double t0, double *death)
+{
+    if (b + 1 < BATCHES) {
+        return 0;
+    }
+    if (after <= 0) {
+        return 1;
+    }
+    if (*death == 0) {
+        *death = death_time(dir, dkv_size(ctx));
+        T_CHECK((*death > 0) || (wall() - t0 < 60)); /* no victim died */
+    }
+    T_CHECK(b + 1 < MAX_BATCHES);
+    return (*death > 0) && (wall() - *death >= after);
+}
+
 static int check_all(dkv_ctx_t *ctx)
 {
     char key[64];
@@ -96,7 +163,7 @@ static int check_all(dkv_ctx_t *ctx)
             n++;
         }
     }
-    for (b = 0; b < BATCHES; b++) {
+    for (b = 0; b < nbatches; b++) {
         for (i = 0; i < BATCH; i++) {
             if (acked[b][i]) {
                 key2(key, sizeof(key), t_rank, b, i);
@@ -112,9 +179,11 @@ int main(int argc, char **argv)
 {
     const char *mode = (argc > 1) ? argv[1] : "rank";
     const char *dir  = (argc > 2) ? argv[2] : "/tmp";
+    double      after = (argc > 3) ? atof(argv[3]) : 0;
     char        key[64], path[512];
     char       *buf = malloc(VALUE);
     dkv_ctx_t  *ctx = t_init();
+    double      t0, death = 0;
     int         victim, i, b, n, lost = 0;
     FILE       *f;
 
@@ -127,23 +196,36 @@ int main(int argc, char **argv)
     }
     victim = is_victim(ctx, mode);
     T_OK(dkv_fence(ctx));
-    for (b = 0; b < BATCHES; b++) {
+    t0 = wall();
+    for (b = 0; b < MAX_BATCHES; b++) {
         batch(ctx, b, buf);
         if (victim && (b + 1 == VICTIM_BATCHES)) {
             printf("rank %d: victim dies after %d batches\n", t_rank, b + 1);
             fflush(stdout);
+            say_death(dir);
             raise(SIGKILL);
         }
         if (!victim && (b >= VICTIM_BATCHES)) {
             for (i = 0; i < BATCH; i++) {
                 lost += !acked[b][i];
             }
+            /* The victims' phase-1 keys, from their other copy. */
+            key1(key, sizeof(key), dkv_size(ctx) - 1, b % NKEYS);
+            T_VALUE(ctx, key, VALUE, t_seed(key, 1));
             usleep(10000);
+            if (enough(ctx, dir, after, b, t0, &death)) {
+                break;
+            }
         }
     }
-    n = check_all(ctx);
+    nbatches = b + 1;
+    n        = check_all(ctx);
     printf("rank %d: %d acknowledged keys intact (%d writes refused)\n",
            t_rank, n, lost);
+    if (after > 0) {
+        printf("rank %d: wrote %d batches, %.1f s after the death\n",
+               t_rank, nbatches, wall() - death);
+    }
     snprintf(path, sizeof(path), "%s/pass.%d", dir, t_rank);
     f = fopen(path, "w");
     if (f != NULL) {

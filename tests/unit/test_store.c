@@ -326,6 +326,27 @@ static void test_cleanup_frees_pinned_and_reserved(void **state)
     assert_null(s.buckets);
 }
 
+/* Pins and reservations are counted until they go. */
+static void test_held(void **state)
+{
+    dkv__store_t *s = *state;
+    dkv__store_entry_t *a, *r;
+
+    assert_int_equal(dkv__store_held(s), 0);
+    a = put(s, "a", "one");
+    assert_int_equal(dkv__store_held(s), 0);
+    dkv__store_pin(a);
+    assert_int_equal(dkv__store_held(s), 1);
+    put(s, "a", "two"); /* the pinned one leaves the table */
+    assert_int_equal(dkv__store_held(s), 1);
+    assert_int_equal(dkv__store_reserve(s, "r", 1, hash_of("r"), 4, &r),
+                     DKV_OK);
+    assert_int_equal(dkv__store_held(s), 2);
+    dkv__store_abort(s, r);
+    dkv__store_unpin(s, a);
+    assert_int_equal(dkv__store_held(s), 0);
+}
+
 static void test_abort(void **state)
 {
     dkv__store_t *s = *state;
@@ -504,6 +525,7 @@ int main(void)
         STORE_TEST(test_pinned_survives_remove),
         STORE_TEST(test_pin_published_keeps_it),
         cmocka_unit_test(test_cleanup_frees_pinned_and_reserved),
+        STORE_TEST(test_held),
         STORE_TEST(test_abort),
         STORE_TEST(test_interleaved_reservations),
         STORE_TEST(test_growth),
