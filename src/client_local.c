@@ -27,6 +27,7 @@
 #include "client.h"
 #include "clock.h"
 #include "crc32c.h"
+#include "fault.h"
 #include "log.h"
 
 /* A control message's send still queued after this long cuts the
@@ -148,9 +149,12 @@ void dkv__client_local_put(dkv__client_t *c, struct dkv_request *req)
      * connection was cut (its holder may have dropped the room since), is
      * never written. */
     if (!(req->flags & DKV__REQ_ABANDONED) && (req->status == DKV_OK)) {
+        dkv__fault_hit(DKV__FAULT_PUT_CLIENT_BEFORE_COPY, dkv__req_key(req));
         status = copy_remote(c, c->peers.pid[req->holder], 1,
                              (void *)req->src, req->local_addr,
                              req->value_len);
+        dkv__fault_hit(DKV__FAULT_PUT_CLIENT_BEFORE_COMMIT,
+                       dkv__req_key(req));
         if ((status == DKV_OK) && c->checksum) {
             flags = DKV__WIRE_FLAG_VCRC;
             aux   = dkv__crc32c(0, req->src, req->value_len);
@@ -176,8 +180,16 @@ void dkv__client_local_get(dkv__client_t *c, struct dkv_request *req,
 
     if (!(req->flags & DKV__REQ_ABANDONED) && (req->status == DKV_OK) &&
         (dest != NULL)) {
+        /* Half the value, then the point: the copy dies mid-way. */
         status = copy_remote(c, c->peers.pid[req->holder], 0, dest,
-                             req->local_addr, req->value_len);
+                             req->local_addr, req->value_len / 2);
+        dkv__fault_hit(DKV__FAULT_GET_CLIENT_MID_COPY, dkv__req_key(req));
+        if (status == DKV_OK) {
+            status = copy_remote(c, c->peers.pid[req->holder], 0,
+                                 (char *)dest + req->value_len / 2,
+                                 req->local_addr + req->value_len / 2,
+                                 req->value_len - req->value_len / 2);
+        }
         if ((status != DKV_OK) && (req->status == DKV_OK)) {
             req->status = status;
         }

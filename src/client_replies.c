@@ -397,15 +397,16 @@ static int deliver_get(dkv__client_t *c, struct dkv_request *req)
         }
         req->buf = dest;
     }
+    if ((req->kind == DKV__MSG_GET) &&
+        ((req->data != NULL) || (req->flags & DKV__REQ_LENT))) {
+        dkv__fault_hit(DKV__FAULT_GET_CLIENT_BEFORE_COPY, dkv__req_key(req));
+    }
     if (req->flags & DKV__REQ_LENT) {
         dkv__client_local_get(c, req, dest);
         return 1;
     }
     if (req->data == NULL) {
         return 1; /* empty value */
-    }
-    if (req->kind == DKV__MSG_GET) {
-        dkv__fault_hit(DKV__FAULT_GET_CLIENT_BEFORE_COPY, dkv__req_key(req));
     }
     if (req->flags & DKV__REQ_DATA_RNDV) {
         if (recv_rndv(c, req, dest)) {

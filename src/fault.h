@@ -76,7 +76,19 @@
       "start not answered")                                                  \
     X(DRAIN_HOLDER_MID_WRITE, "drain.holder.mid_write",                       \
       "holder's drain thread: a batch is in the temporary file, the file "   \
-      "not complete")
+      "not complete")                                                        \
+    X(PUT_CLIENT_BEFORE_COPY, "put.client.before_copy",                       \
+      "client: a node-local put was granted room, its value not copied")     \
+    X(PUT_CLIENT_BEFORE_COMMIT, "put.client.before_commit",                   \
+      "client: a node-local put's value is copied, not committed")           \
+    X(PUT_HOLDER_AFTER_GRANT, "put.holder.after_grant",                       \
+      "holder: room for a node-local put is reserved and granted, the "      \
+      "client's copy not committed")                                         \
+    X(GET_HOLDER_AFTER_LEND, "get.holder.after_lend",                         \
+      "holder: a large value's address is lent to a client on its node, "    \
+      "not released")                                                        \
+    X(GET_CLIENT_MID_COPY, "get.client.mid_copy",                             \
+      "client: a lent value is being copied out of the holder")
 
 typedef enum {
     DKV__FAULT_NONE = 0,

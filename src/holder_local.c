@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "holder_int.h"
 #include "log.h"
 #include "proc_alive.h"
@@ -51,6 +52,7 @@ void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
     op->local.has_crc = 0;
     dkv__holder_send_reply(h, op, DKV__MSG_PUT_GRANT, DKV_OK, &op->local,
                            sizeof(op->local));
+    dkv__fault_hit(DKV__FAULT_PUT_HOLDER_AFTER_GRANT, e->key);
 }
 
 int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
@@ -69,6 +71,7 @@ int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
     op->local.has_crc = e->has_crc;
     dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, &op->local,
                            sizeof(op->local));
+    dkv__fault_hit(DKV__FAULT_GET_HOLDER_AFTER_LEND, e->key);
     return 1;
 }
 

@@ -5,7 +5,11 @@
 # points: one copy, rank 3 (a client only) dies. Each job takes 1-4 s.
 # DKV_LOG=error shows a holder that stops with an entry still pinned.
 #
-#   point                     value size (eager/rndv; - when it has none)
+# Sizes: eager (3000 B), rndv (512 KiB through UCX rendezvous: run with
+# DKV_NODE_COPY=0, since one node is all there is here), local (512 KiB by
+# the node-local copy), - (the request has no value).
+#
+#   point                     value size
 set(DKV_FAULT_MATRIX
   put.client.before_send      eager
   put.client.before_send      rndv
@@ -29,7 +33,16 @@ set(DKV_FAULT_MATRIX
   list.client.after_send      -
   list.holder.before_reply    -
   drain.holder.before_reply   -
-  drain.holder.mid_write      -)
+  drain.holder.mid_write      -
+  put.client.before_send      local
+  put.client.before_copy      local
+  put.client.before_commit    local
+  put.holder.before_store     local
+  put.holder.after_grant      local
+  put.holder.before_ack       local
+  get.holder.after_lend       local
+  get.client.before_copy      local
+  get.client.mid_copy         local)
 
 set(dkv_fm_dir ${CMAKE_CURRENT_BINARY_DIR}/fault_matrix)
 file(MAKE_DIRECTORY ${dkv_fm_dir})
@@ -42,7 +55,11 @@ function(dkv_fault_matrix_test name point size replicas)
     set(victim 3)
     set(survivors "[012]")
   endif()
-  set(env DKV_HOLDERS=ranks:0,1,2 DKV_REPLICAS=${replicas}
+  set(copy 1)
+  if(size STREQUAL "rndv")
+    set(copy 0)
+  endif()
+  set(env DKV_HOLDERS=ranks:0,1,2 DKV_REPLICAS=${replicas} DKV_NODE_COPY=${copy}
     DKV_FAULT=die_at:${point}@${victim},die_key:x/
     DKV_TIMEOUT_MS=10000 DKV_FINALIZE_TIMEOUT_MS=10000 DKV_LOG=error)
   dkv_mpi_test(NAME ${name} SOURCE test_fault_matrix.c NP 4

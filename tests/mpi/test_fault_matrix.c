@@ -481,7 +481,8 @@ int main(int argc, char **argv)
         return 2;
     }
     m.point        = argv[1];
-    m.xsize        = (strcmp(argv[2], "rndv") == 0) ? (512u << 10) : 3000;
+    m.xsize        = ((strcmp(argv[2], "rndv") == 0) ||
+                      (strcmp(argv[2], "local") == 0)) ? (512u << 10) : 3000;
     m.dir          = argv[3];
     dot            = strchr(m.point, '.');
     m.holder_point = (dot != NULL) && (strncmp(dot, ".holder.", 8) == 0);
