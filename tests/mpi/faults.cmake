@@ -42,11 +42,11 @@ set_tests_properties(mpi.crash_reader_pin PROPERTIES
 # dissemination barrier is neither a barrier nor an agreement among the
 # survivors (test_fence_after_death.c says why). Enable when the fence
 # agreement (branch fence-agree) replaces it.
-foreach(mode visible verdict)
+foreach(mode visible verdict drain)
   dkv_mpi_test(NAME fence_after_death_${mode} SOURCE test_fence_after_death.c
     NP 4 ARGS ${mode} ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 60 SURVIVE
-    ENV DKV_HOLDERS=ranks:0 DKV_HOLD_BYTES=4m DKV_TIMEOUT_MS=10000
-    DKV_FINALIZE_TIMEOUT_MS=10000)
+    ENV DKV_HOLDERS=ranks:0,1 DKV_REPLICAS=2 DKV_HOLD_BYTES=4m
+    DKV_TIMEOUT_MS=10000 DKV_FINALIZE_TIMEOUT_MS=10000)
   set_tests_properties(mpi.fence_after_death_${mode} PROPERTIES
     PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
     FAIL_REGULAR_EXPRESSION "FAIL rank" DISABLED TRUE)
