@@ -10,6 +10,8 @@
 # (the same code paths) and its client-dies-before-sending points (nothing
 # reaches the others): 15 jobs, about 60 s instead of 100 s; under TSan at
 # the two points where a holder or drain thread dies.
+# staging_slowsync is left out: its LD_PRELOAD fsync shim cannot come
+# before the ASan runtime.
 # Any sanitizer report fails the test it happens in.
 source "$(dirname "$0")/common.sh"
 sup=$DKV_TOP/tests/sanitizers/lsan.supp
@@ -30,7 +32,7 @@ echo "== ASan+UBSan: unit and MPI tests (leak checks on)"
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$sup \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -L "unit|mpi" -LE mpilib \
-    -E "huge_value|holder_death_stop|fault_matrix\.(.*(eager|r1)|.*before_send.*)$" \
+    -E "huge_value|holder_death_stop|staging_slowsync|fault_matrix\.(.*(eager|r1)|.*before_send.*)$" \
     --output-on-failure --timeout 300 || status=1
 echo "== ASan+UBSan: MPI-linked tests (leak checks off)"
 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
