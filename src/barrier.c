@@ -142,10 +142,6 @@ static int arrived(void *arg)
     if (a->slot->arrived & a->bit) {
         return 1;
     }
-    if (a->c->peers.dead[a->from]) { /* known dead: no need to wait */
-        a->lost = 1;
-        return 1;
-    }
     if (a->sweeps != a->c->sweeps) { /* about every 100 ms of waiting */
         a->sweeps = a->c->sweeps;
         a->lost   = dkv__peers_dead(&a->c->peers, a->from);
