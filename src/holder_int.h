@@ -203,7 +203,7 @@ int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
 void dkv__holder_park(dkv__holder_t *h, dkv__op_t *op);
 void dkv__holder_do_commit(dkv__holder_t *h, dkv__op_t *op);
 void dkv__holder_do_release(dkv__holder_t *h, dkv__op_t *op);
-/* Finish the parked ops of client @p rank (-1: all). */
+/* Finish the parked ops of client @p rank (lost or reconnected). */
 unsigned dkv__holder_unpark(dkv__holder_t *h, int rank);
 /* At stop: end every parked op, but keep the memory of those whose client
  * is alive allocated for good (it may still copy into or out of it). */

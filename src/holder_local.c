@@ -199,13 +199,13 @@ unsigned dkv__holder_unpark(dkv__holder_t *h, int rank)
         dkv__op_t *op = DKV__CONTAINER_OF(l, dkv__op_t, flight);
 
         next = l->next;
-        if ((rank < 0) || (op->hdr.sender == (uint32_t)rank)) {
+        if (op->hdr.sender == (uint32_t)rank) {
             op->park = 0;
             dkv__holder_finish_op(h, op);
             n++;
         }
     }
-    if ((n > 0) && (rank >= 0)) {
+    if (n > 0) {
         DKV_LOG_INFO("released %u reservations and pins of lost client %d",
                      n, rank);
     }
