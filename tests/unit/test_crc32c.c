@@ -14,6 +14,7 @@
 
 #include "crc32c.h"
 #include "crc32c_impl.h"
+#include "unit_rng.h"
 
 typedef uint32_t (*crc_fn_t)(uint32_t crc, const void *buf, size_t len);
 
@@ -21,10 +22,7 @@ static uint64_t rng_state = 0x243F6A8885A308D3ull;
 
 static uint64_t rng_next(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return unit_rng_next(&rng_state);
 }
 
 static void check_vectors(crc_fn_t crc)

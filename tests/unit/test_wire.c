@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "crc32c.h"
+#include "unit_rng.h"
 #include "wire.h"
 
 #define SECRET 0x5EC12E7ull
@@ -30,10 +31,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint64_t rng_next(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return unit_rng_next(&rng_state);
 }
 
 static void make_msg(msg_t *m, unsigned kind, const char *key,
