@@ -195,7 +195,7 @@ dkv_status_t dkv__barrier_run(dkv__client_t *c, int32_t mine,
         a.slot = slot;
         a.bit  = 1u << round;
         a.from = b->members[(b->me - dist % p + p) % p];
-        if (send_ctl(c, to, DKV__MSG_BARRIER, (b->epoch << 8) | round,
+        if (send_ctl(c, to, DKV__MSG_VOTE, (b->epoch << 8) | round,
                      verdict, &bufs[round], &reqs[round]) != DKV_OK) {
             /* A dead successor; its own successors will count it lost. */
             verdict = (verdict < DKV_ERR_PEER_LOST) ? verdict

@@ -291,7 +291,7 @@ static ucs_status_t on_barrier(void *arg, const void *header,
     }
     epoch = hdr.aux >> 8;
     round = (unsigned)(hdr.aux & 0xff);
-    if ((hdr.kind != DKV__MSG_BARRIER) || (round >= DKV__BARRIER_MAX_ROUNDS) ||
+    if ((hdr.kind != DKV__MSG_VOTE) || (round >= DKV__BARRIER_MAX_ROUNDS) ||
         (epoch < b->epoch) || (epoch > b->epoch + 1)) {
         b->rejected++;
         return UCS_OK;
@@ -313,7 +313,7 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
         ucp_am_recv_callback_t cb;
     } table[] = {
         {DKV__MSG_PUT_ACK, on_put_ack},   {DKV__MSG_DELETE_ACK, on_delete_ack},
-        {DKV__MSG_GET_REPLY, on_get_reply}, {DKV__MSG_BARRIER, on_barrier},
+        {DKV__MSG_GET_REPLY, on_get_reply}, {DKV__MSG_VOTE, on_barrier},
         {DKV__MSG_BYE, on_barrier},
         {DKV__MSG_LIST_REPLY, on_list_reply},
         {DKV__MSG_DRAIN_REPLY, on_drain_reply},

@@ -31,25 +31,27 @@ int dkv__wire_kind_has_value(unsigned kind)
            (kind == DKV__MSG_LIST) || (kind == DKV__MSG_LIST_REPLY) ||
            (kind == DKV__MSG_DRAIN) || (kind == DKV__MSG_DRAIN_REPLY) ||
            (kind == DKV__MSG_HELLO) || (kind == DKV__MSG_PUT_GRANT) ||
-           (kind == DKV__MSG_DRAIN_DONE);
+           (kind == DKV__MSG_DRAIN_DONE) || (kind == DKV__MSG_VOTE) ||
+           (kind == DKV__MSG_DECIDE);
 }
 
-/* Kinds that may carry each flag. */
-static int flags_allowed(const dkv__wire_hdr_t *hdr)
+unsigned dkv__wire_kind_flags(unsigned kind)
 {
-    unsigned kind = hdr->kind;
-
-    if (hdr->flags & ~(DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL)) {
+    switch (kind) {
+    case DKV__MSG_PUT:
+    case DKV__MSG_GET_REPLY:
+        return DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL;
+    case DKV__MSG_PUT_COMMIT:
+        return DKV__WIRE_FLAG_VCRC;
+    case DKV__MSG_GET:
+        return DKV__WIRE_FLAG_LOCAL;
+    case DKV__MSG_VOTE:
+        return DKV__WIRE_FLAG_VETO | DKV__WIRE_FLAG_HELD;
+    case DKV__MSG_DECIDE:
+        return DKV__WIRE_FLAG_PROPOSE;
+    default:
         return 0;
     }
-    if ((hdr->flags & DKV__WIRE_FLAG_VCRC) &&
-        !((kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET_REPLY) ||
-          (kind == DKV__MSG_PUT_COMMIT))) {
-        return 0;
-    }
-    return !(hdr->flags & DKV__WIRE_FLAG_LOCAL) ||
-           (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET) ||
-           (kind == DKV__MSG_GET_REPLY);
 }
 
 static uint32_t header_crc(const dkv__wire_hdr_t *hdr)
@@ -90,7 +92,7 @@ static const char *check_fixed(const dkv__wire_hdr_t *hdr, uint64_t secret)
     if (hdr->crc != header_crc(hdr)) {
         return "bad crc";
     }
-    if (!flags_allowed(hdr)) {
+    if (hdr->flags & ~dkv__wire_kind_flags(hdr->kind)) {
         return "bad flags";
     }
     if (hdr->secret != secret) {
@@ -155,7 +157,14 @@ static const char *check_value(const dkv__wire_hdr_t *hdr, size_t data_len)
         }
     }
     if (has_value) {
-        return (hdr->value_len == data_len) ? NULL : "value length mismatch";
+        if (hdr->value_len != data_len) {
+            return "value length mismatch";
+        }
+        if (((hdr->kind == DKV__MSG_VOTE) || (hdr->kind == DKV__MSG_DECIDE)) &&
+            (hdr->value_len % sizeof(uint32_t) != 0)) {
+            return "bad rank list";
+        }
+        return NULL;
     }
     if ((hdr->value_len != 0) || (data_len != 0)) {
         return "value length mismatch";

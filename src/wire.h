@@ -16,7 +16,7 @@
 #include "dramkv.h"
 
 #define DKV__WIRE_MAGIC   0x314b5644u /* "DVK1" read little-endian */
-#define DKV__WIRE_VERSION 1
+#define DKV__WIRE_VERSION 2
 /* Largest value length accepted on the wire (2^48 bytes). */
 #define DKV__WIRE_VALUE_MAX (1ull << 48)
 
@@ -40,6 +40,11 @@ typedef struct dkv__wire_local {
 } dkv__wire_local_t;
 
 _Static_assert(sizeof(dkv__wire_local_t) == 16, "local descriptor size");
+/* Fence agreement (agree.h): a vote past the voter's deadline, a vote that
+ * carries a proposal the voter holds, a decision sent to a backup. */
+#define DKV__WIRE_FLAG_VETO    0x4u /* VOTE */
+#define DKV__WIRE_FLAG_HELD    0x8u /* VOTE */
+#define DKV__WIRE_FLAG_PROPOSE 0x10u /* DECIDE */
 
 /* Message kinds; each is also the UCX AM id. */
 typedef enum {
@@ -49,7 +54,9 @@ typedef enum {
     DKV__MSG_GET_REPLY  = 4, /* holder -> client: status, value     */
     DKV__MSG_DELETE     = 5, /* client -> holder: key               */
     DKV__MSG_DELETE_ACK = 6, /* holder -> client: status            */
-    DKV__MSG_BARRIER    = 7, /* client -> client: aux, status       */
+    DKV__MSG_VOTE       = 7, /* member -> fence coordinator: aux =
+                                epoch, status = verdict, value = dead
+                                ranks (uint32, ascending)           */
     DKV__MSG_BYE        = 8, /* client -> dedicated holder's client */
     DKV__MSG_LIST       = 9, /* client -> holder: value = key prefix  */
     DKV__MSG_LIST_REPLY = 10,/* holder -> client: status, value =
@@ -74,7 +81,10 @@ typedef enum {
     DKV__MSG_DRAIN_DONE = 18,/* holder -> committing holder (server
                                 workers): aux = drain id, value = the
                                 sender's final drain info; no reply   */
-    DKV__MSG_KIND_MAX   = 18
+    DKV__MSG_DECIDE     = 19,/* coordinator -> member: aux = epoch,
+                                status = decision, value = dead ranks */
+    DKV__MSG_DECIDE_ACK = 20,/* backup -> coordinator: aux = epoch     */
+    DKV__MSG_KIND_MAX   = 20
 } dkv__msg_kind_t;
 
 typedef struct dkv__wire_hdr {
@@ -87,8 +97,7 @@ typedef struct dkv__wire_hdr {
     uint64_t req_id;    /* matches a reply to its request */
     uint64_t value_len; /* value bytes in the AM data part */
     uint64_t secret;    /* job secret agreed at init */
-    uint64_t aux;       /* barrier: epoch << 8 | round; with VCRC: the
-                           value's CRC32C */
+    uint64_t aux;       /* fence: epoch; with VCRC: the value's CRC32C */
     uint32_t sender;    /* sender's rank */
     uint32_t crc;       /* CRC32C of the bytes above */
 } dkv__wire_hdr_t;
@@ -98,8 +107,11 @@ _Static_assert(sizeof(dkv__wire_hdr_t) == 56, "wire header is 56 bytes");
 /* 1 for kinds that carry a key (PUT, GET, DELETE). */
 int dkv__wire_kind_has_key(unsigned kind);
 /* 1 for kinds that carry a value in the data part (PUT, GET_REPLY, LIST,
- * LIST_REPLY, DRAIN, DRAIN_REPLY, DRAIN_DONE). */
+ * LIST_REPLY, DRAIN, DRAIN_REPLY, HELLO, PUT_GRANT, DRAIN_DONE, VOTE,
+ * DECIDE). */
 int dkv__wire_kind_has_value(unsigned kind);
+/* The DKV__WIRE_FLAG_* a kind may carry. */
+unsigned dkv__wire_kind_flags(unsigned kind);
 
 /* Bytes of the AM header for a key of @p key_len (0 for keyless kinds). */
 static inline size_t dkv__wire_header_size(size_t key_len)
@@ -120,11 +132,12 @@ size_t dkv__wire_pack(void *out, const dkv__wire_hdr_t *fields,
 /*
  * Validate an AM header of @p len bytes whose data part has @p data_len
  * bytes, sent with @p secret. Checks, in order: length >= header, magic,
- * version, kind, crc, flags, secret, status known, key presence and length
- * (1..DKV_KEY_MAX, exact header length, NUL at the end, no NUL inside),
- * value_len <= DKV__WIRE_VALUE_MAX, value_len == data_len for kinds with a
- * value and 0 == value_len == data_len otherwise (except GET_REPLY with an
- * error status: value_len and data_len must both be 0).
+ * version, kind, crc, flags (only the kind's), secret, status known, key
+ * presence and length (1..DKV_KEY_MAX, exact header length, NUL at the end,
+ * no NUL inside), value_len <= DKV__WIRE_VALUE_MAX, value_len == data_len
+ * for kinds with a value and 0 == value_len == data_len otherwise (except
+ * GET_REPLY with an error status: value_len and data_len must both be 0),
+ * and for VOTE and DECIDE a whole number of ranks (value_len % 4 == 0).
  * On DKV_OK copies the header to @p hdr_p and points @p key_p into @p buf
  * (NULL for keyless kinds). Returns DKV_OK or DKV_ERR_PROTOCOL and then
  * writes a short reason to @p why_p (static string).

@@ -14,7 +14,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 srcs=("$top/src/wire.c" "$top/src/crc32c.c" "$top/src/status.c"
-    "$top/src/stage_wire.c")
+    "$top/src/stage_wire.c" "$top/src/agree.c" "$top/src/agree_recv.c")
 flags=(-std=c11 -D_DEFAULT_SOURCE -g -O1 -I"$top/include" -I"$top/src")
 "$cc" "${flags[@]}" -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined "${srcs[@]}" "$here/fuzz_wire.c" \

@@ -99,7 +99,21 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_HELLO) ||
                              (kind == DKV__MSG_PUT_GRANT) ||
                              (kind == DKV__MSG_DRAIN_REPLY) ||
-                             (kind == DKV__MSG_DRAIN_DONE));
+                             (kind == DKV__MSG_DRAIN_DONE) ||
+                             (kind == DKV__MSG_VOTE) ||
+                             (kind == DKV__MSG_DECIDE));
+        assert_int_equal(dkv__wire_kind_flags(kind),
+                         (kind == DKV__MSG_VOTE)
+                             ? (DKV__WIRE_FLAG_VETO | DKV__WIRE_FLAG_HELD)
+                         : (kind == DKV__MSG_DECIDE)
+                             ? DKV__WIRE_FLAG_PROPOSE
+                         : ((kind == DKV__MSG_PUT) ||
+                            (kind == DKV__MSG_GET_REPLY))
+                             ? (DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL)
+                         : (kind == DKV__MSG_PUT_COMMIT)
+                             ? DKV__WIRE_FLAG_VCRC
+                         : (kind == DKV__MSG_GET) ? DKV__WIRE_FLAG_LOCAL
+                                                  : 0u);
     }
 }
 
@@ -184,7 +198,8 @@ static void test_round_trip_every_kind(void **state)
     check_round_trip(DKV__MSG_GET_REPLY, DKV_OK, DKV__WIRE_VALUE_MAX, 0);
     /* Replies and barriers carry any known status. */
     check_round_trip(DKV__MSG_PUT_ACK, DKV_ERR_NO_SPACE, 0, 0);
-    check_round_trip(DKV__MSG_BARRIER, DKV_ERR_CORRUPT, 0, 0);
+    check_round_trip(DKV__MSG_VOTE, DKV_ERR_CORRUPT, 0, 0);
+    check_round_trip(DKV__MSG_DECIDE, DKV_ERR_TIMEOUT, 8, 0);
     check_round_trip(DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, 0, 0);
 }
 
@@ -226,8 +241,8 @@ static void test_short_header(void **state)
 
 static void test_bad_magic_version_kind(void **state)
 {
-    static const unsigned bad_kinds[] = {0, DKV__MSG_KIND_MAX + 1, 30, 100,
-                                         255};
+    static const unsigned bad_kinds[] = {0, DKV__MSG_KIND_MAX + 1,
+                                         DKV__MSG_KIND_MAX + 2, 100, 255};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
@@ -245,7 +260,10 @@ static void test_bad_magic_version_kind(void **state)
 
     make_msg(&m, DKV__MSG_GET, "key", 0, DKV_OK);
     get_hdr(&m, &hdr);
-    hdr.version = 2;
+    hdr.version = DKV__WIRE_VERSION + 1;
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "bad version");
+    hdr.version = DKV__WIRE_VERSION - 1; /* the dissemination barrier's */
     put_hdr_signed(&m, &hdr);
     assert_string_equal(unpack_why(&m), "bad version");
     hdr.version = 0;
@@ -365,6 +383,58 @@ static void test_bad_flags_secret_status(void **state)
         put_hdr_signed(&m, &hdr);
         assert_string_equal(unpack_why(&m), "unknown status");
     }
+}
+
+/* The fence's kinds: each flag only where it belongs, ranks whole. */
+static void test_fence_kinds(void **state)
+{
+    static const struct {
+        unsigned kind;
+        uint16_t flags;
+        int      ok;
+    } cases[] = {
+        {DKV__MSG_VOTE, DKV__WIRE_FLAG_VETO, 1},
+        {DKV__MSG_VOTE, DKV__WIRE_FLAG_HELD, 1},
+        {DKV__MSG_VOTE, DKV__WIRE_FLAG_VETO | DKV__WIRE_FLAG_HELD, 1},
+        {DKV__MSG_VOTE, DKV__WIRE_FLAG_PROPOSE, 0},
+        {DKV__MSG_VOTE, DKV__WIRE_FLAG_VCRC, 0},
+        {DKV__MSG_DECIDE, DKV__WIRE_FLAG_PROPOSE, 1},
+        {DKV__MSG_DECIDE, DKV__WIRE_FLAG_VETO, 0},
+        {DKV__MSG_DECIDE, DKV__WIRE_FLAG_VCRC, 0},
+        {DKV__MSG_DECIDE_ACK, DKV__WIRE_FLAG_PROPOSE, 0},
+        {DKV__MSG_PUT, DKV__WIRE_FLAG_VETO, 0},
+        {DKV__MSG_GET_REPLY, DKV__WIRE_FLAG_PROPOSE, 0},
+    };
+    dkv__wire_hdr_t hdr;
+    msg_t m;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *key = dkv__wire_kind_has_key(cases[i].kind) ? "k" : NULL;
+        dkv__wire_hdr_t out;
+        const char *k, *why = NULL;
+
+        make_msg(&m, cases[i].kind, key,
+                 dkv__wire_kind_has_value(cases[i].kind) ? 8 : 0, DKV_OK);
+        get_hdr(&m, &hdr);
+        hdr.flags = cases[i].flags;
+        put_hdr_signed(&m, &hdr);
+        if (cases[i].ok) {
+            assert_int_equal(dkv__wire_unpack(m.buf, m.len, m.data_len,
+                                              SECRET, &out, &k, &why),
+                             DKV_OK);
+            assert_int_equal(out.flags, cases[i].flags);
+        } else {
+            assert_string_equal(unpack_why(&m), "bad flags");
+        }
+    }
+    /* Dead ranks travel as whole uint32s. */
+    make_msg(&m, DKV__MSG_VOTE, NULL, 6, DKV_OK);
+    assert_string_equal(unpack_why(&m), "bad rank list");
+    make_msg(&m, DKV__MSG_DECIDE, NULL, 3, DKV_ERR_PEER_LOST);
+    assert_string_equal(unpack_why(&m), "bad rank list");
+    make_msg(&m, DKV__MSG_DECIDE_ACK, NULL, 4, DKV_OK);
+    assert_string_equal(unpack_why(&m), "value length mismatch");
 }
 
 static void test_bad_key(void **state)
@@ -487,15 +557,10 @@ static void assert_valid(const unsigned char *buf, size_t len, size_t data_len,
 {
     assert_int_equal(hdr->magic, DKV__WIRE_MAGIC);
     assert_in_range(hdr->kind, 1, DKV__MSG_KIND_MAX);
-    assert_true((hdr->flags & ~(DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL)) ==
-                0);
-    assert_true(!(hdr->flags & DKV__WIRE_FLAG_VCRC) ||
-                (hdr->kind == DKV__MSG_PUT) ||
-                (hdr->kind == DKV__MSG_GET_REPLY) ||
-                (hdr->kind == DKV__MSG_PUT_COMMIT));
-    assert_true(!(hdr->flags & DKV__WIRE_FLAG_LOCAL) ||
-                (hdr->kind == DKV__MSG_PUT) || (hdr->kind == DKV__MSG_GET) ||
-                (hdr->kind == DKV__MSG_GET_REPLY));
+    assert_int_equal(hdr->flags & ~dkv__wire_kind_flags(hdr->kind), 0);
+    if ((hdr->kind == DKV__MSG_VOTE) || (hdr->kind == DKV__MSG_DECIDE)) {
+        assert_int_equal(hdr->value_len % 4, 0);
+    }
     assert_true(hdr->secret == SECRET);
     assert_int_equal(len, dkv__wire_header_size(hdr->key_len));
     if (dkv__wire_kind_has_key(hdr->kind)) {
@@ -545,7 +610,8 @@ static void test_fuzz_random_bytes(void **state)
 static void test_fuzz_mutations(void **state)
 {
     static const unsigned kinds[] = {DKV__MSG_PUT, DKV__MSG_GET,
-                                     DKV__MSG_GET_REPLY, DKV__MSG_BARRIER};
+                                     DKV__MSG_GET_REPLY, DKV__MSG_VOTE,
+                                     DKV__MSG_DECIDE, DKV__MSG_DECIDE_ACK};
     dkv__wire_hdr_t hdr;
     const char *key;
     const char *why;
@@ -558,7 +624,7 @@ static void test_fuzz_mutations(void **state)
     int n;
 
     for (iter = 0; iter < 100000; iter++) {
-        kind = kinds[iter % 4];
+        kind = kinds[iter % 6];
         make_msg(&m, kind, dkv__wire_kind_has_key(kind) ? "mutant" : NULL,
                  dkv__wire_kind_has_value(kind) ? 16 : 0, DKV_OK);
         for (n = 0; n < 1 + (int)(rng_next() % 3); n++) {
@@ -599,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_bad_crc),
         cmocka_unit_test(test_bad_flags_secret_status),
         cmocka_unit_test(test_local_flag),
+        cmocka_unit_test(test_fence_kinds),
         cmocka_unit_test(test_bad_key),
         cmocka_unit_test(test_keyless_kinds),
         cmocka_unit_test(test_bad_value_length),
