@@ -88,7 +88,18 @@
       "holder: a large value's address is lent to a client on its node, "    \
       "not released")                                                        \
     X(GET_CLIENT_MID_COPY, "get.client.mid_copy",                             \
-      "client: a lent value is being copied out of the holder")
+      "client: a lent value is being copied out of the holder")              \
+    X(FENCE_MEMBER_BEFORE_VOTE, "fence.member.before_vote",                   \
+      "fence member: in a fence, before its first vote")                     \
+    X(FENCE_MEMBER_AFTER_VOTE, "fence.member.after_vote",                     \
+      "fence member: its first vote of a fence sent")                        \
+    X(FENCE_COORD_BEFORE_DECIDE, "fence.coord.before_decide",                 \
+      "fence coordinator: every vote in, about to decide")                   \
+    X(FENCE_COORD_AFTER_PROPOSE, "fence.coord.after_propose",                 \
+      "fence coordinator: its backups hold the decision, nobody else was "   \
+      "sent it")                                                             \
+    X(FENCE_BACKUP_BEFORE_ACK, "fence.backup.before_ack",                     \
+      "fence backup: it holds the coordinator's proposal, not acknowledged")
 
 typedef enum {
     DKV__FAULT_NONE = 0,
