@@ -292,14 +292,45 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key);
 DKV_API DKV_NODISCARD dkv_status_t dkv_quiet(dkv_ctx_t *ctx);
 
 /**
- * Collective over all non-dedicated ranks: dkv_quiet(), then a barrier that
- * also combines every rank's result. Every rank returns the same status: DKV_OK
- * if every rank's quiet succeeded, else the lowest (most negative) error code
- * seen on any rank. Afterwards every acknowledged write from any rank is
- * visible to every get. This rank's failed keys stay listed as for
- * dkv_quiet().
+ * Collective over all non-dedicated ranks (the members): dkv_quiet(), then
+ * an agreement on one verdict and on which members are dead. Every member
+ * that returns from the same fence (the N-th fence of each rank, counting
+ * the fences inside dkv_drain_start() and dkv_load()) returns the same
+ * status, in this order of precedence:
  *
- * @return as dkv_quiet(), plus DKV_ERR_STATE on a dedicated holder.
+ *  - DKV_ERR_TIMEOUT: some live member's part was missing when the
+ *    deadline (DKV_TIMEOUT_MS from the call) passed. Its vote did not reach
+ *    the fence's coordinator (the lowest live member) by the coordinator's
+ *    deadline, or a member's own deadline passed before a decision reached
+ *    it. A member that comes to a fence later than that gets
+ *    DKV_ERR_TIMEOUT at once, never DKV_OK. The members' quiet results are
+ *    not combined into a TIMEOUT, and a loss seen meanwhile is reported by
+ *    the next fence that completes.
+ *  - DKV_ERR_PEER_LOST: members died that no earlier fence reported. A
+ *    member that dies during a fence is reported by that fence, or by the
+ *    next one if the fence was already decided when it died. Each loss is
+ *    reported by exactly one fence; the fences after it go on among the
+ *    survivors (DKV_OK if nothing else failed), and every other call treats
+ *    the lost members as dead.
+ *  - otherwise the lowest (most negative) status of the members' quiets:
+ *    DKV_OK if every member's quiet succeeded (a write to a lost holder
+ *    makes its quiet, and so the fence, DKV_ERR_PEER_LOST as well).
+ *
+ * Unless DKV_ERR_TIMEOUT, afterwards every write a surviving member had
+ * acknowledged before its fence is visible to every get. This rank's failed
+ * keys stay listed as for dkv_quiet().
+ *
+ * Every member returns within DKV_TIMEOUT_MS plus at most two grace
+ * periods (a grace period: half of DKV_TIMEOUT_MS, within 200 ms..2 s).
+ * The verdicts agree whatever members die, at any step of a fence, as long
+ * as the coordinator and both of its backups (the next two live members)
+ * do not all die during the same fence, and whenever members are late.
+ * They can disagree only if a member holding the one undelivered copy of a
+ * decision is stalled (stopped, not dead) for longer than a grace period,
+ * or if a live member is wrongly found dead - it is then left out: its
+ * later fences return DKV_ERR_PEER_LOST at once.
+ *
+ * @return as above; DKV_ERR_STATE on a dedicated holder.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_fence(dkv_ctx_t *ctx);

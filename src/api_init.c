@@ -435,7 +435,7 @@ static dkv_status_t setup_barrier(dkv_ctx_t *ctx)
             members[n++] = r;
         }
     }
-    status = dkv__barrier_init(&ctx->client.barrier, members, n, ctx->rank,
+    status = dkv__barrier_init(&ctx->client, members, n, ctx->rank,
                                ctx->size);
     free(members);
     return status;
@@ -456,6 +456,7 @@ static void setup_client(dkv_ctx_t *ctx)
     c->nholders    = ctx->nholders;
     c->holder_node = ctx->holder_node;
     c->replicas    = ctx->replicas;
+    c->fault       = &ctx->fault;
 }
 
 dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)

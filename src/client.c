@@ -88,6 +88,7 @@ unsigned dkv__client_progress(dkv__client_t *c)
         dkv__client_process(c, req);
         n++;
     }
+    dkv__barrier_service(c); /* members asking about decided fences */
     return n;
 }
 

@@ -1,10 +1,11 @@
 /*
  * client_replies: what arrives at the client worker - write acks, get
- * replies, barrier rounds and byes - and how a request is finished.
+ * replies, fence messages and byes (handled by barrier.c) - and how a
+ * request is finished.
  *
  * The AM handlers and UCX completion callbacks run inside the owner's
  * progress call and only record: they validate the header, store status and
- * lengths into the request matched by id (or into the barrier table), keep
+ * lengths into the request matched by id (or into the fence state), keep
  * reply data for later by returning UCS_INPROGRESS, and push the request on
  * the ready list. dkv__client_process(), called by the owner after progress,
  * does the rest: copies or receives the value, releases UCX data, updates
@@ -265,47 +266,6 @@ static ucs_status_t on_drain_reply(void *arg, const void *header,
                          DKV__MSG_DRAIN_REPLY);
 }
 
-static ucs_status_t on_barrier(void *arg, const void *header,
-                               size_t header_length, void *data,
-                               size_t length, const ucp_am_recv_param_t *param)
-{
-    dkv__client_t       *c = arg;
-    dkv__barrier_t      *b = &c->barrier;
-    dkv__barrier_slot_t *slot;
-    dkv__wire_hdr_t      hdr;
-    const char          *key, *why;
-    uint64_t             epoch;
-    unsigned             round;
-
-    if (dkv__wire_unpack(header, header_length, length, c->secret, &hdr, &key,
-                         &why) != DKV_OK) {
-        b->rejected++;
-        return UCS_OK;
-    }
-    if (hdr.kind == DKV__MSG_BYE) {
-        if ((hdr.sender < (uint32_t)b->size) && !b->bye_from[hdr.sender]) {
-            b->bye_from[hdr.sender] = 1;
-            b->byes++;
-        }
-        return UCS_OK;
-    }
-    epoch = hdr.aux >> 8;
-    round = (unsigned)(hdr.aux & 0xff);
-    if ((hdr.kind != DKV__MSG_VOTE) || (round >= DKV__BARRIER_MAX_ROUNDS) ||
-        (epoch < b->epoch) || (epoch > b->epoch + 1)) {
-        b->rejected++;
-        return UCS_OK;
-    }
-    slot = &b->slot[epoch & 1];
-    if (slot->epoch != epoch) {
-        slot->epoch   = epoch; /* the slot's old epoch is finished */
-        slot->arrived = 0;
-    }
-    slot->arrived |= 1u << round;
-    slot->verdict[round] = hdr.status;
-    return UCS_OK;
-}
-
 dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
 {
     static const struct {
@@ -313,8 +273,11 @@ dkv_status_t dkv__client_set_handlers(dkv__client_t *c)
         ucp_am_recv_callback_t cb;
     } table[] = {
         {DKV__MSG_PUT_ACK, on_put_ack},   {DKV__MSG_DELETE_ACK, on_delete_ack},
-        {DKV__MSG_GET_REPLY, on_get_reply}, {DKV__MSG_VOTE, on_barrier},
-        {DKV__MSG_BYE, on_barrier},
+        {DKV__MSG_GET_REPLY, on_get_reply},
+        {DKV__MSG_VOTE, dkv__barrier_recv},
+        {DKV__MSG_DECIDE, dkv__barrier_recv},
+        {DKV__MSG_DECIDE_ACK, dkv__barrier_recv},
+        {DKV__MSG_BYE, dkv__barrier_recv_bye},
         {DKV__MSG_LIST_REPLY, on_list_reply},
         {DKV__MSG_DRAIN_REPLY, on_drain_reply},
         {DKV__MSG_PUT_GRANT, on_put_grant},

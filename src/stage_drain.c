@@ -2,10 +2,10 @@
  * stage_drain: dkv_drain_start / _test / _wait on the caller's side.
  *
  * Start (collective): a fence (quiet + barrier, the directory check folded
- * into the verdict); then the lowest member asks every holder to snapshot
- * and start writing (DRAIN, one file index per holder) and waits for all
- * their answers; a second barrier spreads the outcome, so no rank returns -
- * and writes again - before every holder has its snapshot.
+ * into the verdict); then the lowest live member asks every holder to
+ * snapshot and start writing (DRAIN, one file index per holder) and waits
+ * for all their answers; a second barrier spreads the outcome, so no rank
+ * returns - and writes again - before every holder has its snapshot.
  * The holders commit the drain themselves (holder_commit.c): the lowest
  * live holder writes the manifest once every file is durable, whether or
  * not any rank polls. Test/wait ask the holders for their progress
@@ -294,7 +294,7 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     status = ((st->dir != NULL) && (st->info != NULL) && (st->lost != NULL))
                  ? DKV_OK
                  : DKV_ERR_NO_MEMORY;
-    if ((status == DKV_OK) && (ctx->client.barrier.me == 0)) {
+    if ((status == DKV_OK) && dkv__barrier_leader(&ctx->client)) {
         info   = calloc((size_t)ctx->nholders, sizeof(*info));
         status = (info != NULL) ? ask_holders(ctx, DKV__MSG_DRAIN, info)
                                 : DKV_ERR_NO_MEMORY;
