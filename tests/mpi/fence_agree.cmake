@@ -52,15 +52,15 @@ foreach(np 4 5)
   math(EXPR member "${np} - 2") # not a backup with 5 ranks
   foreach(h all node)
     set(p fence_agree_np${np}_${h})
-    dkv_fence_agree(${p}_vote ${np} ${h} die_at:fence.vote:3@${member}
+    dkv_fence_agree(${p}_vote ${np} ${h} die_at:fence.member.before_vote:3@${member}
       ${member} ${lost3})
-    dkv_fence_agree(${p}_voted ${np} ${h} die_at:fence.voted:3@${member}
+    dkv_fence_agree(${p}_voted ${np} ${h} die_at:fence.member.after_vote:3@${member}
       ${member} ${lost3} slow 3 300 ${member})
-    dkv_fence_agree(${p}_decide ${np} ${h} die_at:fence.decide:3@0
+    dkv_fence_agree(${p}_decide ${np} ${h} die_at:fence.coord.before_decide:3@0
       0 ${lost3})
-    dkv_fence_agree(${p}_propose ${np} ${h} die_at:fence.propose:3@0
+    dkv_fence_agree(${p}_propose ${np} ${h} die_at:fence.coord.after_propose:3@0
       0 ${lost4})
-    dkv_fence_agree(${p}_backup ${np} ${h} die_at:fence.backup:3@1
+    dkv_fence_agree(${p}_backup ${np} ${h} die_at:fence.backup.before_ack:3@1
       1 ${lost4})
     dkv_fence_agree(${p}_late ${np} ${h} "" -1 ${late3} late 2 3 5100)
     dkv_fence_agree(${p}_late0 ${np} ${h} "" -1 ${late3} late 0 3 5100)
