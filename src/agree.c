@@ -576,6 +576,20 @@ dkv__agree_next_t dkv__agree_step(dkv__agree_t *a, uint64_t now, int sweep,
     return member_step(a, coord, now, wake_p);
 }
 
+int dkv__agree_live(const dkv__agree_t *a, int *index_p)
+{
+    int i, n = 0;
+
+    *index_p = -1;
+    for (i = 0; i < a->n; i++) {
+        if (a->dead_at[i] == 0) {
+            *index_p = (i == a->me) ? n : *index_p;
+            n++;
+        }
+    }
+    return n;
+}
+
 int dkv__agree_leader(const dkv__agree_t *a)
 {
     int i;

@@ -200,4 +200,8 @@ void dkv__agree_service(dkv__agree_t *a);
 /* The lowest member not agreed dead (the same on every member). */
 int dkv__agree_leader(const dkv__agree_t *a);
 
+/* Members not agreed dead; this one's place among them in *@p index_p
+ * (-1 if it is out). The same on every member after the same epoch. */
+int dkv__agree_live(const dkv__agree_t *a, int *index_p);
+
 #endif

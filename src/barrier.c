@@ -355,6 +355,14 @@ int dkv__barrier_leader(const dkv__client_t *c)
     return (b->me >= 0) && (dkv__agree_leader(&b->agree) == b->me);
 }
 
+int dkv__barrier_live(const dkv__client_t *c, int *index_p)
+{
+    const dkv__barrier_t *b = &c->barrier;
+
+    *index_p = -1;
+    return (b->me >= 0) ? dkv__agree_live(&b->agree, index_p) : 0;
+}
+
 void dkv__barrier_service(dkv__client_t *c)
 {
     if ((c->barrier.me >= 0) && c->barrier.agree.service) {

@@ -65,6 +65,10 @@ dkv_status_t dkv__barrier_run(struct dkv__client *c, int32_t mine,
 /* 1 if this rank is the lowest member no fence has reported dead. */
 int dkv__barrier_leader(const struct dkv__client *c);
 
+/* The members no fence has reported dead, and this rank's place among
+ * them in *@p index_p (-1: not a member, or reported dead itself). */
+int dkv__barrier_live(const struct dkv__client *c, int *index_p);
+
 /* Answer members that asked about fences decided here (after progress). */
 void dkv__barrier_service(struct dkv__client *c);
 

@@ -1,7 +1,8 @@
 /*
  * stage_load: dkv_load. Every member reads the manifest and checks every
  * file it names (present, size, header, footer); member i maps and fully
- * verifies files i, i + n, i + 2n, ... (n members). A barrier then agrees
+ * verifies files i, i + n, i + 2n, ... (n members no fence reported lost;
+ * i its place among them). A barrier then agrees
  * on the verdict, so a bad drain loads nothing anywhere. Only then does
  * each member put the records of its files, straight from the mapping; a
  * fence ends the load. If storing fails somewhere (a holder full or lost),
@@ -178,10 +179,13 @@ static void release(load_t *l, int keep_maps)
 
 dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
 {
-    load_t       l = {.me = ctx->client.barrier.me,
-                      .members = ctx->client.barrier.nmembers};
+    load_t       l = {0};
     dkv_status_t mine_st, status, quiet = DKV_OK;
 
+    /* The files are shared out over the live members: a member a fence
+     * reported lost takes none (its share would silently go missing). */
+    l.members = dkv__barrier_live(&ctx->client, &l.me);
+    l.members = (l.members > 0) ? l.members : 1; /* (l.me is -1 then) */
     /* A drain of this job still running (maybe into @p dir) first. */
     (void)dkv__stage_settle(ctx);
     ctx->stage.detail[0] = '\0';

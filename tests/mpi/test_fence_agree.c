@@ -12,9 +12,10 @@
  *       votes first).
  * drain: with DKV_HOLDERS=all and DKV_REPLICAS=2, every rank puts keys,
  *       VICTIM dies, the survivors fence (PEER_LOST, then OK), drain to DIR
- *       (its files from an earlier run removed first), load it back and
- *       read every key, the victim's too; each prints "PASS rank R". The
- *       lowest live rank starts the drain, so VICTIM 0 tests that.
+ *       (its files from an earlier run removed first), delete every key,
+ *       load the drain back and read every key, the victim's too; each
+ *       prints "PASS rank R". The lowest live rank starts the drain and
+ *       the files are loaded by the live ranks, so VICTIM 0 tests both.
  * Uses only dramkv (no MPI): survivors must not depend on the dead rank.
  */
 #include "mpi_test_util.h"
@@ -84,6 +85,21 @@ static int mode_drain(const char *dir, int victim)
     T_OK(dkv_fence(ctx));
     T_OK(dkv_drain_start(ctx, dir));
     T_OK(dkv_drain_wait(ctx, &p));
+    for (r = t_rank; r < np; r += np) { /* each survivor its own keys */
+        for (i = 0; i < NKEYS; i++) {
+            key_of(key, sizeof(key), r, i);
+            T_OK(dkv_delete(ctx, key));
+        }
+    }
+    if (t_rank == (victim + 1) % np) { /* and the victim's */
+        for (i = 0; i < NKEYS; i++) {
+            key_of(key, sizeof(key), victim, i);
+            T_OK(dkv_delete(ctx, key));
+        }
+    }
+    T_OK(dkv_fence(ctx));
+    key_of(key, sizeof(key), victim, 0);
+    T_STATUS(DKV_ERR_NOT_FOUND, dkv_get(ctx, key, NULL, 0, NULL));
     T_OK(dkv_load(ctx, dir));
     for (r = 0; r < np; r++) {
         for (i = 0; i < NKEYS; i++) {

@@ -515,7 +515,7 @@ static int check_agreement(sim_t *s, int32_t *agreed)
 /* Deaths: every one reported as PEER_LOST once (no timeouts here). */
 static void check_losses(sim_t *s, int deaths, const int32_t *agreed)
 {
-    int e, lost = 0, i, leader = -1;
+    int e, lost = 0, i, leader = -1, survivors = 0;
 
     for (e = 0; e < EPOCHS; e++) {
         assert_true((agreed[e] == DKV_OK) || (agreed[e] == DKV_ERR_PEER_LOST));
@@ -526,10 +526,15 @@ static void check_losses(sim_t *s, int deaths, const int32_t *agreed)
     for (i = 0; i < s->n; i++) {
         if (!s->node[i].dead) {
             int l = dkv__agree_leader(&s->node[i].a);
+            int place;
 
             assert_int_equal(s->node[i].a.nagreed, deaths);
             assert_true((leader < 0) || (leader == l));
             leader = l;
+            /* Survivors number themselves 0, 1, ... in member order. */
+            assert_int_equal(dkv__agree_live(&s->node[i].a, &place),
+                             s->n - deaths);
+            assert_int_equal(place, survivors++);
         }
     }
 }
