@@ -34,10 +34,10 @@ typedef enum {
 
 /* Message flags (equal to the wire's DKV__WIRE_FLAG_* of the same name). */
 enum {
-    DKV__AGREE_F_VETO    = 0x2, /* VOTE: past my deadline: decide TIMEOUT */
-    DKV__AGREE_F_HELD    = 0x4, /* VOTE: I hold a proposal; verdict and set
+    DKV__AGREE_F_VETO    = 0x4, /* VOTE: past my deadline: decide TIMEOUT */
+    DKV__AGREE_F_HELD    = 0x8, /* VOTE: I hold a proposal; verdict and set
                                    are the proposal's */
-    DKV__AGREE_F_PROPOSE = 0x8  /* DECIDE: a backup's copy, to ACK; not final */
+    DKV__AGREE_F_PROPOSE = 0x10 /* DECIDE: a backup's copy, to ACK; not final */
 };
 
 /* Points where a test may kill the process (DKV_FAULT=die_at:...). */

@@ -456,7 +456,6 @@ static void setup_client(dkv_ctx_t *ctx)
     c->nholders    = ctx->nholders;
     c->holder_node = ctx->holder_node;
     c->replicas    = ctx->replicas;
-    c->fault       = &ctx->fault;
 }
 
 dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)

@@ -26,12 +26,12 @@
  */
 #define DKV_LOG_MODULE "fence"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 #include "clock.h"
+#include "fault.h"
 #include "log.h"
 
 #define DKV__BARRIER_SWEEP_NS     (100ull * 1000000ull)
@@ -161,18 +161,27 @@ static void flush(dkv__client_t *c, uint64_t until)
     (void)dkv__client_wait(c, no_inflight, c, -1, until);
 }
 
-/* DKV_FAULT=die_at:...: a test kills this rank at a protocol step. */
+/* DKV_FAULT=die_at:fence.*: a test kills this rank at a step of a fence.
+ * What it sent before the step leaves first (one second at most), so that
+ * "after_vote" means the vote is out. */
 static void op_at(void *arg, dkv__agree_point_t point, uint64_t epoch)
 {
+    static const dkv__fault_point_t points[] = {
+        [DKV__AGREE_AT_VOTE]    = DKV__FAULT_FENCE_MEMBER_BEFORE_VOTE,
+        [DKV__AGREE_AT_VOTED]   = DKV__FAULT_FENCE_MEMBER_AFTER_VOTE,
+        [DKV__AGREE_AT_DECIDE]  = DKV__FAULT_FENCE_COORD_BEFORE_DECIDE,
+        [DKV__AGREE_AT_PROPOSE] = DKV__FAULT_FENCE_COORD_AFTER_PROPOSE,
+        [DKV__AGREE_AT_BACKUP]  = DKV__FAULT_FENCE_BACKUP_BEFORE_ACK,
+    };
     dkv__client_t *c = arg;
 
-    if ((c->fault != NULL) &&
-        dkv__fault_die_here(c->fault, point, epoch, c->rank)) {
-        flush(c, dkv__now_ns() + 1000000000ull); /* what it sent, leaves */
-        DKV_LOG_WARN("fault injection: dying at step %u of fence %llu",
-                     (unsigned)point, (unsigned long long)epoch);
-        raise(SIGKILL);
+    (void)epoch;
+    if ((unsigned)point >= sizeof(points) / sizeof(points[0]) ||
+        (dkv__fault_armed != points[point])) {
+        return;
     }
+    flush(c, dkv__now_ns() + 1000000000ull);
+    dkv__fault_hit(points[point], NULL);
 }
 
 dkv_status_t dkv__barrier_init(dkv__client_t *c, const int *members,

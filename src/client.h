@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #include "barrier.h"
-#include "fault.h"
 #include "list.h"
 #include "peers.h"
 #include "ucx_worker.h"
@@ -102,7 +101,6 @@ struct dkv__client {
     int                  nholders;
     const int           *holder_node; /* borrowed; NULL when replicas = 1 */
     int                  replicas;
-    const dkv__fault_t  *fault;     /* borrowed: DKV_FAULT (die_at) */
     /* request pool */
     struct dkv_request **chunks;
     uint32_t             nchunks;
