@@ -463,7 +463,11 @@ typedef struct dkv_drain_progress {
  * @return the same on every rank: DKV_OK (started), DKV_ERR_INVALID,
  *         DKV_ERR_IO (dir missing or not writable), DKV_ERR_STATE (an earlier
  *         drain still running on some holder, or called on a dedicated
- *         holder), or the fence's error.
+ *         holder), or the fence's error. A loss that this drain's fence
+ *         is the first to see does not stop the drain when every key still
+ *         has a live copy (fewer holders lost than DKV_REPLICAS, or only
+ *         non-holders lost): the drain starts (DKV_OK) and the next
+ *         dkv_fence() reports the loss as DKV_ERR_PEER_LOST instead.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_drain_start(dkv_ctx_t *ctx, const char *dir);

@@ -157,7 +157,16 @@ dkv_status_t dkv_fence(dkv_ctx_t *ctx)
     status = dkv__client_quiet(&ctx->client);
     status = dkv__barrier_run(&ctx->client, status, &verdict,
                               dkv__deadline_ms(ctx->cfg.TIMEOUT_MS));
-    return (status != DKV_OK) ? status : (dkv_status_t)verdict;
+    if (status == DKV_OK) {
+        status = (dkv_status_t)verdict;
+    }
+    if ((status == DKV_OK) && ctx->stage.loss_unreported) {
+        status = DKV_ERR_PEER_LOST; /* seen by a drain's fence (stage.h) */
+    }
+    if (status != DKV_ERR_TIMEOUT) {
+        ctx->stage.loss_unreported = 0;
+    }
+    return status;
 }
 
 size_t dkv_failed_count(const dkv_ctx_t *ctx)

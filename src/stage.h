@@ -27,6 +27,9 @@ typedef struct dkv__stage {
                                      they pass fsync, rename, dir fsync */
     int                  syncing; /* a holder (or the committer) sits in a
                                      blocking file-system call */
+    int                  loss_unreported; /* a drain's fence saw a loss
+                                     that left every key a live copy; the
+                                     next dkv_fence reports it */
     char                 detail[1024]; /* why the last call failed */
 } dkv__stage_t;
 

@@ -85,6 +85,18 @@ static dkv_status_t fence_with(dkv_ctx_t *ctx, dkv_status_t mine)
     return (status != DKV_OK) ? status : (dkv_status_t)verdict;
 }
 
+/* 1 when fewer holders are dead than copies of a key: every key still
+ * has a live copy (the same answer on every survivor after a fence). */
+static int every_key_live(const dkv_ctx_t *ctx)
+{
+    int i, dead = 0;
+
+    for (i = 0; i < ctx->nholders; i++) {
+        dead += ctx->client.peers.dead[ctx->holders[i]] != 0;
+    }
+    return dead < ctx->replicas;
+}
+
 static uint64_t drain_id(const dkv_ctx_t *ctx)
 {
     uint64_t seed[2] = {ctx->secret, ctx->stage.drains};
@@ -274,6 +286,13 @@ dkv_status_t dkv__stage_drain_start(dkv_ctx_t *ctx, const char *dir)
     (void)dkv__stage_settle(ctx);
     st->detail[0] = '\0';
     status        = fence_with(ctx, check_dir(ctx, dir));
+    if ((status == DKV_ERR_PEER_LOST) && every_key_live(ctx)) {
+        /* The survivors agreed on the loss (one verdict everywhere); it
+         * took no key's last copy, so the checkpoint goes to disk and the
+         * next dkv_fence reports the loss instead. */
+        st->loss_unreported = 1;
+        status              = DKV_OK;
+    }
     if (status != DKV_OK) {
         if (st->detail[0] == '\0') {
             dkv__stage_detail(ctx, "drain to %s: %s", dir,

@@ -38,10 +38,9 @@ set_tests_properties(mpi.crash_reader_pin PROPERTIES
   PASS_REGULAR_EXPRESSION "PASS rank [02].*PASS rank [02]"
   FAIL_REGULAR_EXPRESSION "FAIL rank")
 
-# Known bug (issue 10): once a member is dead, src/barrier.c's
-# dissemination barrier is neither a barrier nor an agreement among the
-# survivors (test_fence_after_death.c says why). Enable when the fence
-# agreement (branch fence-agree) replaces it.
+# Regression (issue 10): once a member is dead, the fences after it are
+# still a barrier and an agreement among the survivors
+# (test_fence_after_death.c says what each mode checks).
 foreach(mode visible verdict drain)
   dkv_mpi_test(NAME fence_after_death_${mode} SOURCE test_fence_after_death.c
     NP 4 ARGS ${mode} ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 60 SURVIVE
@@ -49,5 +48,5 @@ foreach(mode visible verdict drain)
     DKV_TIMEOUT_MS=10000 DKV_FINALIZE_TIMEOUT_MS=10000)
   set_tests_properties(mpi.fence_after_death_${mode} PROPERTIES
     PASS_REGULAR_EXPRESSION "PASS rank [012].*PASS rank [012].*PASS rank [012]"
-    FAIL_REGULAR_EXPRESSION "FAIL rank" DISABLED TRUE)
+    FAIL_REGULAR_EXPRESSION "FAIL rank")
 endforeach()
