@@ -40,6 +40,6 @@ ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stac
 cd "$tsan"
 echo "== TSan: the holder thread under load"
 UCX_MEM_EVENTS=no TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest -R "^mpi\.(sizes_np2|overwrite_np2|all_to_all_np4_all|busy_holder_np3|nonblocking_np3_all|dedicated_np4_last1|many_keys_np3_every2|writer_reader|holder_death_kill|fault_corrupt|replicas_kill|list_np4_replicas|staging_drain|fault_matrix\.(put\.holder\.mid_recv\.rndv|drain\.holder\.mid_write))$" \
+    ctest -R "^mpi\.(sizes_np2|overwrite_np2|all_to_all_np4_all|busy_holder_np3|nonblocking_np3_all|dedicated_np4_last1|many_keys_np3_every2|writer_reader|holder_death_kill|fault_corrupt|replicas_kill|list_np4_replicas|staging_drain|fault_matrix\.(put\.holder\.mid_recv\.rndv|drain\.holder\.mid_write)|fence_agree_np4_all_(decide|backup)|fence_after_death_verdict)$" \
     --output-on-failure --timeout 300 || status=1
 exit $status
