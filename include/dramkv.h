@@ -527,9 +527,14 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,
 DKV_API DKV_NODISCARD dkv_status_t dkv_load(dkv_ctx_t *ctx, const char *dir);
 
 /**
- * A one-line description of why this rank's last failed dkv_drain_*() or
- * dkv_load() failed (which file, what was wrong), or "" if none. Valid
- * until the next such call. Never NULL.
+ * A one-line description of why this rank's last failed call failed, or ""
+ * if none failed yet: the call, the key, and what was wrong - "dkv_put:
+ * the key is empty (keys are 1..1024 bytes)", "dkv_get(\"ck/u\"): peer
+ * process lost", "dkv_fence(): this rank is a dedicated holder ...",
+ * "dkv_load: ... (which file, what was wrong)". A call that succeeds leaves
+ * it as it was. Works on a finalized context too (says so). Valid until the
+ * next failing call. Never NULL; "" for a NULL or foreign @p ctx.
+ * @context Owner thread of @p ctx.
  */
 DKV_API const char *dkv_error_detail(const dkv_ctx_t *ctx);
 

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "ctx.h"
+#include "api_detail.h"
 #include "log.h"
 
 /* Length of a valid key (1..DKV_KEY_MAX), or 0 for an invalid one. */
@@ -23,8 +24,8 @@ static size_t key_length(const char *key)
     return (len > DKV_KEY_MAX) ? 0 : len;
 }
 
-static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *key,
-                               size_t *key_len_p)
+static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *call,
+                               const char *key, size_t *key_len_p)
 {
     dkv_status_t status = dkv__ctx_check(ctx);
 
@@ -32,51 +33,61 @@ static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *key,
         return status;
     }
     *key_len_p = key_length(key);
-    return (*key_len_p == 0) ? DKV_ERR_INVALID : DKV_OK;
+    return (*key_len_p == 0) ? dkv__detail_bad_key(ctx, call, key) : DKV_OK;
 }
 
 /* A value no put may send: missing bytes, or larger than the wire allows
  * (rejected before anything is read from the buffer). */
-static int bad_value(const void *value, size_t size)
+static int bad_value(const dkv_ctx_t *ctx, const char *call,
+                     const void *value, size_t size)
 {
-    return ((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX);
+    if ((value == NULL) && (size > 0)) {
+        dkv__detail_set(ctx, "%s: value is NULL but size is %zu", call, size);
+        return 1;
+    }
+    if (size > DKV__WIRE_VALUE_MAX) {
+        dkv__detail_set(ctx, "%s: size %zu is larger than the largest value "
+                        "(2^48 bytes)", call, size);
+        return 1;
+    }
+    return 0;
 }
 
-dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
-                     size_t size)
+static dkv_status_t put_call(dkv_ctx_t *ctx, const char *key,
+                             const void *value, size_t size)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_put", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
     }
-    if (bad_value(value, size)) {
+    if (bad_value(ctx, "dkv_put", value, size)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put(&ctx->client, key, key_len, value, size);
 }
 
-dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
+static dkv_status_t put_nb_call(dkv_ctx_t *ctx, const char *key, const void *value,
                         size_t size, dkv_request_t **req_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_put_nb", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
     }
-    if (bad_value(value, size) || (req_p == NULL)) {
+    if (bad_value(ctx, "dkv_put_nb", value, size) || (req_p == NULL)) {
         return DKV_ERR_INVALID;
     }
     return dkv__client_put_start(&ctx->client, key, key_len, value, size, 1,
                                  req_p);
 }
 
-dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key)
+static dkv_status_t delete_call(dkv_ctx_t *ctx, const char *key)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_delete", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -84,12 +95,12 @@ dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key)
     return dkv__client_delete_start(&ctx->client, key, key_len);
 }
 
-dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
+static dkv_status_t get_nb_call(dkv_ctx_t *ctx, const char *key, void *buf,
                         size_t buf_size, size_t *size_p,
                         dkv_request_t **req_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_get_nb", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -101,11 +112,11 @@ dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
                                  size_p, NULL, 1, req_p);
 }
 
-dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
+static dkv_status_t get_call(dkv_ctx_t *ctx, const char *key, void *buf,
                      size_t buf_size, size_t *size_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_get", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -117,11 +128,11 @@ dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
                            NULL, -1);
 }
 
-dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
+static dkv_status_t get_alloc_call(dkv_ctx_t *ctx, const char *key, void **value_p,
                            size_t *size_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = check_call(ctx, "dkv_get_alloc", key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -133,7 +144,7 @@ dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
                            value_p, -1);
 }
 
-dkv_status_t dkv_quiet(dkv_ctx_t *ctx)
+static dkv_status_t quiet_call(dkv_ctx_t *ctx)
 {
     dkv_status_t status = dkv__ctx_check(ctx);
 
@@ -143,7 +154,7 @@ dkv_status_t dkv_quiet(dkv_ctx_t *ctx)
     return dkv__client_quiet(&ctx->client);
 }
 
-dkv_status_t dkv_fence(dkv_ctx_t *ctx)
+static dkv_status_t fence_call(dkv_ctx_t *ctx)
 {
     dkv_status_t status = dkv__ctx_check(ctx);
     int32_t      verdict;
@@ -254,7 +265,7 @@ static dkv_status_t wait_get(dkv_request_t *req)
                            holder);
 }
 
-dkv_status_t dkv_wait(dkv_request_t *req)
+static dkv_status_t wait_call(dkv_request_t *req)
 {
     dkv_status_t status = check_request(req);
 
@@ -265,4 +276,64 @@ dkv_status_t dkv_wait(dkv_request_t *req)
         return wait_get(req);
     }
     return dkv__client_finish(req->client, req);
+}
+
+/* The public entry points: each call's result, its reason kept for
+ * dkv_error_detail() when it failed. */
+dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
+                     size_t size)
+{
+    return dkv__detail_result(ctx, "dkv_put", key,
+                              put_call(ctx, key, value, size));
+}
+
+dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
+                        size_t size, dkv_request_t **req_p)
+{
+    return dkv__detail_result(ctx, "dkv_put_nb", key,
+                              put_nb_call(ctx, key, value, size, req_p));
+}
+
+dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key)
+{
+    return dkv__detail_result(ctx, "dkv_delete", key, delete_call(ctx, key));
+}
+
+dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
+                        size_t buf_size, size_t *size_p,
+                        dkv_request_t **req_p)
+{
+    return dkv__detail_result(
+        ctx, "dkv_get_nb", key,
+        get_nb_call(ctx, key, buf, buf_size, size_p, req_p));
+}
+
+dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
+                     size_t buf_size, size_t *size_p)
+{
+    return dkv__detail_result(ctx, "dkv_get", key,
+                              get_call(ctx, key, buf, buf_size, size_p));
+}
+
+dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
+                           size_t *size_p)
+{
+    return dkv__detail_result(ctx, "dkv_get_alloc", key,
+                              get_alloc_call(ctx, key, value_p, size_p));
+}
+
+dkv_status_t dkv_quiet(dkv_ctx_t *ctx)
+{
+    return dkv__detail_result(ctx, "dkv_quiet", NULL, quiet_call(ctx));
+}
+
+dkv_status_t dkv_fence(dkv_ctx_t *ctx)
+{
+    return dkv__detail_result(ctx, "dkv_fence", NULL, fence_call(ctx));
+}
+
+dkv_status_t dkv_wait(dkv_request_t *req)
+{
+    return dkv__detail_result(&dkv__the_ctx, "dkv_wait", NULL,
+                              wait_call(req));
 }

@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "api_detail.h"
 #include "clock.h"
 #include "ctx.h"
 #include "holders.h"
@@ -468,7 +469,9 @@ dkv_status_t dkv_init(const dkv_init_params_t *params, dkv_ctx_t **ctx_p)
         return DKV_ERR_INVALID;
     }
     if (ctx->state == DKV__STATE_READY) {
-        return DKV_ERR_STATE;
+        dkv__detail_set(ctx, "dkv_init: this process is already initialised "
+                        "(one context per process; dkv_finalize first)");
+        return dkv__detail_result(ctx, "dkv_init", NULL, DKV_ERR_STATE);
     }
     memset(ctx, 0, sizeof(*ctx));
     status = load_config(ctx, params);
@@ -643,21 +646,21 @@ dkv_status_t dkv_finalize(dkv_ctx_t *ctx)
     dkv__boot_stop(ctx->boot); /* NULL unless kept for a later MPI_Init */
     memset(ctx, 0, sizeof(*ctx));
     ctx->state = DKV__STATE_FINALIZED;
-    return status;
+    return dkv__detail_result(ctx, "dkv_finalize", NULL, status);
 }
 
 dkv_status_t dkv_serve(dkv_ctx_t *ctx)
 {
     dkv_status_t status = dkv__ctx_check(ctx);
 
-    if (status != DKV_OK) {
-        return status;
+    if ((status == DKV_OK) && (!ctx->dedicated || !ctx->is_holder)) {
+        status = DKV_ERR_STATE;
     }
-    if (!ctx->dedicated || !ctx->is_holder) {
-        return DKV_ERR_STATE;
+    if (status == DKV_OK) {
+        status = dkv__barrier_wait_byes(
+            &ctx->client, (uint32_t)ctx->client.barrier.nmembers);
     }
-    return dkv__barrier_wait_byes(&ctx->client,
-                                  (uint32_t)ctx->client.barrier.nmembers);
+    return dkv__detail_result(ctx, "dkv_serve", NULL, status);
 }
 
 int dkv_rank(const dkv_ctx_t *ctx)

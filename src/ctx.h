@@ -44,6 +44,8 @@ struct dkv_ctx {
     dkv__holder_t *holder;      /* NULL unless a holder */
     uint64_t       secret;
     dkv__stage_t   stage;       /* drain and load state */
+    int            detail_fresh; /* this call set its failure's reason
+                                    (api_detail.h) */
 };
 
 /* The process's context (api_init.c). */

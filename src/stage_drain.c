@@ -42,6 +42,7 @@ void dkv__stage_detail(dkv_ctx_t *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ctx->stage.detail, sizeof(ctx->stage.detail), fmt, ap);
     va_end(ap);
+    ctx->detail_fresh = 1; /* kept by dkv__detail_result() */
     DKV_LOG_ERROR("%s", ctx->stage.detail);
 }
 

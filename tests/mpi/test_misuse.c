@@ -89,7 +89,14 @@ static void bad_key_checks(dkv_ctx_t *ctx, const char *bad)
     char           buf[8];
 
     T_STATUS(DKV_ERR_INVALID, dkv_put(ctx, bad, "v", 1));
+    /* The detail names the call and what is wrong with the key. */
+    T_CHECK(strstr(dkv_error_detail(ctx), "dkv_put") != NULL);
+    T_CHECK(strstr(dkv_error_detail(ctx),
+                   (bad == NULL)    ? "NULL"
+                   : (*bad == '\0') ? "empty"
+                                    : "longer than DKV_KEY_MAX") != NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_get(ctx, bad, buf, sizeof(buf), NULL));
+    T_CHECK(strstr(dkv_error_detail(ctx), "dkv_get") != NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_get_alloc(ctx, bad, &val, NULL));
     T_CHECK(val == NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_delete(ctx, bad));
@@ -115,6 +122,8 @@ static void bad_arg_checks(dkv_ctx_t *ctx)
 
     /* NULL value with a size, NULL buffer with a size, NULL outputs. */
     T_STATUS(DKV_ERR_INVALID, dkv_put(ctx, "misuse/k", NULL, 5));
+    T_CHECK(strstr(dkv_error_detail(ctx), "value is NULL but size is 5") !=
+            NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_put_nb(ctx, "misuse/k", NULL, 5, &req));
     T_CHECK(req == NULL);
     T_STATUS(DKV_ERR_INVALID, dkv_put_nb(ctx, "misuse/k", "v", 1, NULL));
@@ -132,6 +141,15 @@ static void bad_arg_checks(dkv_ctx_t *ctx)
                                          &got, NULL));
     T_STATUS(DKV_ERR_INVALID, dkv_get_alloc(ctx, "misuse/k", NULL, &got));
     T_STATUS(DKV_ERR_STATE, dkv_serve(ctx));
+    T_CHECK(strstr(dkv_error_detail(ctx), "only a dedicated holder") !=
+            NULL);
+    /* A success leaves the last failure's reason as it was. */
+    T_OK(dkv_quiet(ctx));
+    T_CHECK(strstr(dkv_error_detail(ctx), "dkv_serve") != NULL);
+    T_STATUS(DKV_ERR_NOT_FOUND, dkv_get(ctx, "misuse/absent", buf,
+                                        sizeof(buf), &got));
+    T_CHECK(strstr(dkv_error_detail(ctx), "dkv_get(\"misuse/absent\")") !=
+            NULL);
 
     /* No failed writes: index 0 is out of range; NULL outputs. */
     T_OK(dkv_quiet(ctx));
@@ -218,6 +236,7 @@ static void after_finalize_mode(void)
     T_CHECK(req == NULL);
     T_NOT_OK(dkv_failed_key(ctx, 0, &key, &st));
     T_NOT_OK(dkv_finalize(ctx));
+    T_CHECK(strstr(dkv_error_detail(ctx), "finalized") != NULL);
     printf("rank %d: calls after dkv_finalize refused\n", t_rank);
 }
 
