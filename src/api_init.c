@@ -100,6 +100,37 @@ static dkv_status_t holder_nodes(dkv_ctx_t *ctx)
     return status;
 }
 
+/* More copies than holders, or than nodes with holders: said once on rank
+ * 0 even with logging off, because every write would fail (or copies
+ * would share a node that can take them all down at once). */
+static void warn_replicas(const dkv_ctx_t *ctx)
+{
+    int i, j, nodes = 0;
+
+    for (i = 0; i < ctx->nholders; i++) {
+        for (j = 0; (j < i) && (ctx->holder_node[j] != ctx->holder_node[i]);
+             j++) {
+        }
+        nodes += (j == i);
+        if (nodes >= ctx->replicas) {
+            return; /* enough: stops early, O(replicas * holders) */
+        }
+    }
+    if (ctx->rank != 0) {
+        return;
+    }
+    if (ctx->replicas > ctx->nholders) {
+        fprintf(stderr, "dkv[0] warning: DKV_REPLICAS=%d but the job has "
+                "only %d holder%s: every write will fail with "
+                "DKV_ERR_REPLICAS\n", ctx->replicas, ctx->nholders,
+                (ctx->nholders == 1) ? "" : "s");
+    } else {
+        fprintf(stderr, "dkv[0] warning: DKV_REPLICAS=%d but the holders are "
+                "on only %d nodes: copies of a key share a node, and losing "
+                "it loses them all\n", ctx->replicas, nodes);
+    }
+}
+
 static dkv_status_t choose_holders(dkv_ctx_t *ctx)
 {
     char         err[256] = "";
@@ -125,15 +156,12 @@ static dkv_status_t choose_holders(dkv_ctx_t *ctx)
         ctx->is_holder |= (ctx->holders[i] == ctx->rank);
     }
     ctx->replicas = (int)ctx->cfg.REPLICAS;
-    if (ctx->replicas > ctx->nholders) {
-        DKV_LOG_WARN("DKV_REPLICAS=%d but only %d holders: writes will fail "
-                     "with DKV_ERR_REPLICAS", ctx->replicas, ctx->nholders);
-    }
     if (ctx->replicas > 1) {
         status = holder_nodes(ctx);
         if (status != DKV_OK) {
             return status;
         }
+        warn_replicas(ctx);
     }
     ctx->dedicated = ctx->cfg.DEDICATED;
     if (ctx->dedicated && (ctx->nholders == ctx->size)) {

@@ -18,6 +18,10 @@ set_tests_properties(mpi.replicas_partial PROPERTIES
 # More copies than holders: writes fail with DKV_ERR_REPLICAS.
 dkv_mpi_test(NAME replicas_short SOURCE test_replicas.c NP 2 ARGS short
   TIMEOUT 60 ENV DKV_HOLDERS=ranks:1 DKV_REPLICAS=2)
+# More copies than holders is said at init, on rank 0, with logging off.
+set_tests_properties(mpi.replicas_short PROPERTIES
+  PASS_REGULAR_EXPRESSION "DKV_REPLICAS=2 but the job has only 1 holder:.*PASS rank;PASS rank.*DKV_REPLICAS=2 but the job has only 1 holder:"
+  FAIL_REGULAR_EXPRESSION "FAIL rank")
 
 # Listing across holders and copies.
 dkv_mpi_test(NAME list_np4 SOURCE test_staging.c NP 4 ARGS list TIMEOUT 60
