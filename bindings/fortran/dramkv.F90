@@ -7,6 +7,9 @@
 ! assumed-type, assumed-rank (TS 29113): any contiguous array or scalar of
 ! any type, passed by address without a copy; its size in bytes is its
 ! storage size. A non-contiguous array section gives DKV_ERR_INVALID.
+! dkv_put, dkv_get, dkv_delete, dkv_drain_start and dkv_load are bind(C)
+! interfaces to dramkv_f.c, so the calling compiler hands over its own C
+! descriptors of the key and the buffer.
 !
 ! Thread: the API is funneled, as in C - one thread at a time calls dramkv,
 ! the one that called dkv_init. The C half (dramkv_f.c) turns strings and
@@ -19,7 +22,7 @@ module dramkv
   include 'dramkv_consts.inc'
 
   !> One per process, from dkv_init to dkv_finalize.
-  type, public :: dkv_ctx
+  type, bind(C), public :: dkv_ctx
      private
      type(c_ptr) :: p = c_null_ptr
   end type dkv_ctx
@@ -48,45 +51,47 @@ module dramkv
        type(dkv_drain_progress_c), intent(out) :: progress
        integer(c_int) :: s
      end function c_ctx_progress
-     function f_named(ctx, name, name_len) bind(C) result(s)
-       import :: c_ptr, c_char, c_size_t, c_int
-       type(c_ptr), value :: ctx
-       character(kind=c_char), intent(in) :: name(*)
-       integer(c_size_t), value :: name_len
-       integer(c_int) :: s
-     end function f_named
+     !> dkv_delete(ctx, key, ierr), dkv_drain_start(ctx, dir, ierr),
+     !> dkv_load(ctx, dir, ierr): as the C calls.
+     subroutine named_call(ctx, name, ierr) bind(C)
+       import :: dkv_ctx, c_char, c_int
+       type(dkv_ctx), intent(in) :: ctx
+       character(kind=c_char, len=*), intent(in) :: name
+       integer(c_int), intent(out) :: ierr
+     end subroutine named_call
   end interface
 
   interface
-     function f_init(holders, holders_len, timeout_ms, hold_bytes, &
-          dedicated, replicas, ctx_p) bind(C, name="dkv_f_init") result(s)
-       import :: c_ptr, c_char, c_size_t, c_int, c_long_long
-       character(kind=c_char), intent(in) :: holders(*)
-       integer(c_size_t), value :: holders_len
+     !> Store buf (its storage size in bytes) under key (C dkv_put).
+     subroutine dkv_put(ctx, key, buf, ierr) bind(C, name="dkv_f_put")
+       import :: dkv_ctx, c_char, c_int
+       type(dkv_ctx), intent(in) :: ctx
+       character(kind=c_char, len=*), intent(in) :: key
+       type(*), dimension(..), intent(in) :: buf
+       integer(c_int), intent(out) :: ierr
+     end subroutine dkv_put
+     !> Read key into buf (C dkv_get); nbytes receives the stored size on
+     !> DKV_OK and on DKV_ERR_TRUNCATED (buf too small: nothing copied).
+     subroutine dkv_get(ctx, key, buf, nbytes, ierr) bind(C, name="dkv_f_get")
+       import :: dkv_ctx, c_char, c_int, c_size_t
+       type(dkv_ctx), intent(in) :: ctx
+       character(kind=c_char, len=*), intent(in) :: key
+       type(*), dimension(..), intent(inout) :: buf
+       integer(c_size_t), intent(out) :: nbytes
+       integer(c_int), intent(out) :: ierr
+     end subroutine dkv_get
+  end interface
+
+  interface
+     function f_init(holders, timeout_ms, hold_bytes, dedicated, replicas, &
+          ctx_p) bind(C, name="dkv_f_init") result(s)
+       import :: c_ptr, c_char, c_int, c_long_long
+       character(kind=c_char, len=*), intent(in) :: holders
        integer(c_int), value :: timeout_ms, dedicated, replicas
        integer(c_long_long), value :: hold_bytes
        type(c_ptr), intent(out) :: ctx_p
        integer(c_int) :: s
      end function f_init
-     function f_put(ctx, key, key_len, buf) bind(C, name="dkv_f_put") &
-          result(s)
-       import :: c_ptr, c_char, c_size_t, c_int
-       type(c_ptr), value :: ctx
-       character(kind=c_char), intent(in) :: key(*)
-       integer(c_size_t), value :: key_len
-       type(*), dimension(..), intent(in) :: buf
-       integer(c_int) :: s
-     end function f_put
-     function f_get(ctx, key, key_len, buf, size) bind(C, name="dkv_f_get") &
-          result(s)
-       import :: c_ptr, c_char, c_size_t, c_int
-       type(c_ptr), value :: ctx
-       character(kind=c_char), intent(in) :: key(*)
-       integer(c_size_t), value :: key_len
-       type(*), dimension(..), intent(inout) :: buf
-       integer(c_size_t), intent(out) :: size
-       integer(c_int) :: s
-     end function f_get
      function c_strlen(s) bind(C, name="strlen") result(n)
        import :: c_ptr, c_size_t
        type(c_ptr), value :: s
@@ -121,9 +126,9 @@ module dramkv
   procedure(c_ctx_call), bind(C, name="dkv_serve") :: c_serve
   procedure(c_ctx_progress), bind(C, name="dkv_drain_test") :: c_drain_test
   procedure(c_ctx_progress), bind(C, name="dkv_drain_wait") :: c_drain_wait
-  procedure(f_named), bind(C, name="dkv_f_delete") :: f_delete
-  procedure(f_named), bind(C, name="dkv_f_drain_start") :: f_drain_start
-  procedure(f_named), bind(C, name="dkv_f_load") :: f_load
+  procedure(named_call), bind(C, name="dkv_f_delete") :: dkv_delete
+  procedure(named_call), bind(C, name="dkv_f_drain_start") :: dkv_drain_start
+  procedure(named_call), bind(C, name="dkv_f_load") :: dkv_load
 
 contains
 
@@ -137,25 +142,22 @@ contains
     integer, intent(in), optional :: timeout_ms, replicas
     integer(c_size_t), intent(in), optional :: hold_bytes
     logical, intent(in), optional :: dedicated
-    integer(c_size_t) :: hlen
     integer(c_int) :: tmo, ded, rep
     integer(c_long_long) :: hb
     type(c_ptr) :: p
 
-    hlen = 0
     tmo = -1
     ded = -1
     rep = -1
     hb = -1
-    if (present(holders)) hlen = len_trim(holders, kind=c_size_t)
     if (present(timeout_ms)) tmo = int(timeout_ms, c_int)
     if (present(replicas)) rep = int(replicas, c_int)
     if (present(hold_bytes)) hb = int(hold_bytes, c_long_long)
     if (present(dedicated)) ded = merge(1_c_int, 0_c_int, dedicated)
     if (present(holders)) then
-       ierr = int(f_init(holders, hlen, tmo, hb, ded, rep, p))
+       ierr = int(f_init(holders, tmo, hb, ded, rep, p))
     else
-       ierr = int(f_init(' ', hlen, tmo, hb, ded, rep, p))
+       ierr = int(f_init('', tmo, hb, ded, rep, p))
     end if
     if (ierr == DKV_OK) ctx%p = p
   end subroutine dkv_init
@@ -193,32 +195,8 @@ contains
     dkv_is_dedicated = c_is_dedicated(ctx%p) /= 0
   end function dkv_is_dedicated
 
-  !> Store buf (its storage size in bytes) under key (C dkv_put).
-  subroutine dkv_put(ctx, key, buf, ierr)
-    type(dkv_ctx), intent(in) :: ctx
-    character(len=*), intent(in) :: key
-    type(*), dimension(..), intent(in) :: buf
-    integer, intent(out) :: ierr
-    ierr = int(f_put(ctx%p, key, len_trim(key, kind=c_size_t), buf))
-  end subroutine dkv_put
 
-  !> Read key into buf (C dkv_get); nbytes receives the stored size on
-  !> DKV_OK and on DKV_ERR_TRUNCATED (buf too small: nothing copied).
-  subroutine dkv_get(ctx, key, buf, nbytes, ierr)
-    type(dkv_ctx), intent(in) :: ctx
-    character(len=*), intent(in) :: key
-    type(*), dimension(..), intent(inout) :: buf
-    integer(c_size_t), intent(out) :: nbytes
-    integer, intent(out) :: ierr
-    ierr = int(f_get(ctx%p, key, len_trim(key, kind=c_size_t), buf, nbytes))
-  end subroutine dkv_get
 
-  subroutine dkv_delete(ctx, key, ierr)
-    type(dkv_ctx), intent(in) :: ctx
-    character(len=*), intent(in) :: key
-    integer, intent(out) :: ierr
-    ierr = int(f_delete(ctx%p, key, len_trim(key, kind=c_size_t)))
-  end subroutine dkv_delete
 
   subroutine dkv_quiet(ctx, ierr)
     type(dkv_ctx), intent(in) :: ctx
@@ -232,12 +210,6 @@ contains
     ierr = int(c_fence(ctx%p))
   end subroutine dkv_fence
 
-  subroutine dkv_drain_start(ctx, dir, ierr)
-    type(dkv_ctx), intent(in) :: ctx
-    character(len=*), intent(in) :: dir
-    integer, intent(out) :: ierr
-    ierr = int(f_drain_start(ctx%p, dir, len_trim(dir, kind=c_size_t)))
-  end subroutine dkv_drain_start
 
   !> Look at the running drain (C dkv_drain_test): done is .true. once its
   !> manifest is durable (with ierr = DKV_OK).
@@ -257,12 +229,6 @@ contains
     ierr = int(c_drain_wait(ctx%p, p))
   end subroutine dkv_drain_wait
 
-  subroutine dkv_load(ctx, dir, ierr)
-    type(dkv_ctx), intent(in) :: ctx
-    character(len=*), intent(in) :: dir
-    integer, intent(out) :: ierr
-    ierr = int(f_load(ctx%p, dir, len_trim(dir, kind=c_size_t)))
-  end subroutine dkv_load
 
   subroutine dkv_serve(ctx, ierr)
     type(dkv_ctx), intent(in) :: ctx

@@ -1,13 +1,16 @@
 /*
  * dramkv_f.c: the C half of the Fortran module (dramkv.F90). Turns a
- * Fortran string (pointer + length, trailing blanks already trimmed) into a
- * NUL-terminated one on the stack, and an assumed-type, assumed-rank array
- * (a TS 29113 C descriptor) into an address and a byte count, then calls
- * the C API. No allocation, no copy of the data: a non-contiguous array is
+ * Fortran string (a character(len=*) descriptor) into a NUL-terminated one
+ * on the stack without its trailing blanks, and an assumed-type,
+ * assumed-rank array (a TS 29113 C descriptor) into an address and a byte
+ * count, then calls the C API. The module declares these functions as
+ * bind(C) interfaces, so the caller's compiler builds the descriptors
+ * itself (gfortran 12 loses a string's length when an assumed-type
+ * argument passes through a Fortran procedure first). No allocation, no copy of the data: a non-contiguous array is
  * refused with DKV_ERR_INVALID rather than copied.
  *
  * Thread: the caller's, like every dkv_* call (the API is funneled). Only
- * dramkv.F90 calls these; they are hidden from the library's users.
+ * Fortran programs call these, through the module dramkv.
  */
 #include <ISO_Fortran_binding.h>
 #include <dramkv.h>
@@ -18,10 +21,26 @@
 /* Longest directory name the module passes on (bytes, without NUL). */
 #define DKV_F_PATH_MAX 4095
 
-/* Copy @p len bytes of a Fortran string into @p out (max bytes) + NUL. */
-static dkv_status_t str_copy(char *out, size_t max, const char *in,
-                             size_t len)
+/* Called from Fortran through the module's bind(C) interfaces. */
+#define DKV_F_API __attribute__((visibility("default")))
+
+/* The Fortran type(dkv_ctx): a bind(C) type holding the C context. */
+typedef struct dkv_f_ctx {
+    dkv_ctx_t *p;
+} dkv_f_ctx_t;
+
+/*
+ * The Fortran string @p str (a character(len=*) descriptor) without its
+ * trailing blanks, NUL-terminated, into @p out (at most @p max bytes + NUL).
+ */
+static dkv_status_t str_copy(char *out, size_t max, const CFI_cdesc_t *str)
 {
+    const char *in  = str->base_addr;
+    size_t      len = str->elem_len;
+
+    while ((len > 0) && (in[len - 1] == ' ')) {
+        len--;
+    }
     if ((len == 0) || (len > max) || (memchr(in, '\0', len) != NULL)) {
         return DKV_ERR_INVALID;
     }
@@ -59,73 +78,78 @@ static dkv_status_t buf_span(const CFI_cdesc_t *d, void **addr_p,
 }
 
 /* The NUL-terminated key and the buffer's address and bytes. */
-static dkv_status_t key_and_span(char *k, const char *key, size_t key_len,
+static dkv_status_t key_and_span(char *k, const CFI_cdesc_t *key,
                                  const CFI_cdesc_t *buf, void **addr_p,
                                  size_t *bytes_p)
 {
-    dkv_status_t status = str_copy(k, DKV_KEY_MAX, key, key_len);
+    dkv_status_t status = str_copy(k, DKV_KEY_MAX, key);
 
     return (status == DKV_OK) ? buf_span(buf, addr_p, bytes_p) : status;
 }
 
-int dkv_f_put(dkv_ctx_t *ctx, const char *key, size_t key_len,
-              const CFI_cdesc_t *buf)
+DKV_F_API void dkv_f_put(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *key,
+                         const CFI_cdesc_t *buf, int *ierr)
 {
     char         k[DKV_KEY_MAX + 1];
     void        *addr;
     size_t       bytes;
-    dkv_status_t status = key_and_span(k, key, key_len, buf, &addr, &bytes);
+    dkv_status_t status = key_and_span(k, key, buf, &addr, &bytes);
 
-    return (status == DKV_OK) ? dkv_put(ctx, k, addr, bytes) : status;
+    *ierr = (status == DKV_OK) ? dkv_put(ctx->p, k, addr, bytes) : status;
 }
 
-int dkv_f_get(dkv_ctx_t *ctx, const char *key, size_t key_len,
-              const CFI_cdesc_t *buf, size_t *size_p)
+DKV_F_API void dkv_f_get(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *key,
+                         const CFI_cdesc_t *buf, size_t *nbytes, int *ierr)
 {
     char         k[DKV_KEY_MAX + 1];
     void        *addr;
     size_t       bytes;
-    dkv_status_t status = key_and_span(k, key, key_len, buf, &addr, &bytes);
+    dkv_status_t status = key_and_span(k, key, buf, &addr, &bytes);
 
-    *size_p = 0;
-    return (status == DKV_OK) ? dkv_get(ctx, k, addr, bytes, size_p) : status;
+    *nbytes = 0;
+    *ierr   = (status == DKV_OK) ? dkv_get(ctx->p, k, addr, bytes, nbytes)
+                                 : status;
 }
 
-int dkv_f_delete(dkv_ctx_t *ctx, const char *key, size_t key_len)
+DKV_F_API void dkv_f_delete(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *key,
+                            int *ierr)
 {
     char         k[DKV_KEY_MAX + 1];
-    dkv_status_t status = str_copy(k, DKV_KEY_MAX, key, key_len);
+    dkv_status_t status = str_copy(k, DKV_KEY_MAX, key);
 
-    return (status == DKV_OK) ? dkv_delete(ctx, k) : status;
+    *ierr = (status == DKV_OK) ? dkv_delete(ctx->p, k) : status;
 }
 
-int dkv_f_drain_start(dkv_ctx_t *ctx, const char *dir, size_t dir_len)
+DKV_F_API void dkv_f_drain_start(const dkv_f_ctx_t *ctx,
+                                 const CFI_cdesc_t *dir, int *ierr)
 {
     char         d[DKV_F_PATH_MAX + 1];
-    dkv_status_t status = str_copy(d, DKV_F_PATH_MAX, dir, dir_len);
+    dkv_status_t status = str_copy(d, DKV_F_PATH_MAX, dir);
 
-    return (status == DKV_OK) ? dkv_drain_start(ctx, d) : status;
+    *ierr = (status == DKV_OK) ? dkv_drain_start(ctx->p, d) : status;
 }
 
-int dkv_f_load(dkv_ctx_t *ctx, const char *dir, size_t dir_len)
+DKV_F_API void dkv_f_load(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *dir,
+                          int *ierr)
 {
     char         d[DKV_F_PATH_MAX + 1];
-    dkv_status_t status = str_copy(d, DKV_F_PATH_MAX, dir, dir_len);
+    dkv_status_t status = str_copy(d, DKV_F_PATH_MAX, dir);
 
-    return (status == DKV_OK) ? dkv_load(ctx, d) : status;
+    *ierr = (status == DKV_OK) ? dkv_load(ctx->p, d) : status;
 }
 
-int dkv_f_init(const char *holders, size_t holders_len, int timeout_ms,
-               long long hold_bytes, int dedicated, int replicas,
-               dkv_ctx_t **ctx_p)
+DKV_F_API int dkv_f_init(const CFI_cdesc_t *holders, int timeout_ms,
+                         long long hold_bytes, int dedicated, int replicas,
+                         dkv_ctx_t **ctx_p)
 {
     char              h[256];
     dkv_init_params_t p = {0};
     dkv_status_t      status;
 
-    /* A negative number means "not given": environment or default. */
-    if (holders_len > 0) {
-        status = str_copy(h, sizeof(h) - 1, holders, holders_len);
+    /* A negative number or a blank string: not given, environment or
+     * default. */
+    if (holders->elem_len > 0) {
+        status = str_copy(h, sizeof(h) - 1, holders);
         if (status != DKV_OK) {
             return status;
         }
