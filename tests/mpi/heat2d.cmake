@@ -24,3 +24,23 @@ if(TARGET heat2d)
       FAIL_REGULAR_EXPRESSION "heat2d test FAILED")
   endforeach()
 endif()
+
+# heat2d_f (examples/heat2d_f.f90): the Fortran code against the C one - a
+# 1-rank C run is the reference for 3 Fortran ranks with checkpoints, for a
+# Fortran run that loses its grid, and for a killed and restarted one.
+if(TARGET heat2d AND TARGET heat2d_f)
+  foreach(spec plain:1:3 dram:1:3 restart_2to3:2:2:3)
+    string(REPLACE ":" ";" t ${spec})
+    list(GET t 0 name)
+    list(SUBLIST t 1 -1 nps)
+    string(REGEX REPLACE "_.*" "" mode ${name})
+    add_test(NAME mpi.heat2d_f_${name}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/heat2d_restart.sh ${DKVRUN}
+              $<TARGET_FILE:heat2d_f> ${mode} ${nps})
+    set_tests_properties(mpi.heat2d_f_${name} PROPERTIES
+      LABELS "mpi;mpilib;fortran" TIMEOUT 90
+      ENVIRONMENT "DKV_TIMEOUT_MS=20000;HEAT2D_REF=$<TARGET_FILE:heat2d>"
+      PASS_REGULAR_EXPRESSION "heat2d test passed"
+      FAIL_REGULAR_EXPRESSION "heat2d test FAILED")
+  endforeach()
+endif()
