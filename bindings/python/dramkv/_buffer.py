@@ -49,7 +49,10 @@ class Span:
         self._view = _PyBuffer()
 
     def __enter__(self):
-        _get(self._obj, ctypes.byref(self._view), self._flags)
+        try:
+            _get(self._obj, ctypes.byref(self._view), self._flags)
+        except ValueError as e:  # numpy's word for "not contiguous"
+            raise BufferError(str(e)) from None
         return self._view.buf, self._view.len
 
     def __exit__(self, *exc):
