@@ -27,6 +27,7 @@
 # written to a fresh temporary directory, removed on exit.
 set -euo pipefail
 
+case "${1:-}" in -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 5 ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 dkvrun=$1
 heat2d=$2
