@@ -4,7 +4,9 @@
 #    (a block is a whole translation unit: its own includes, no main needed);
 #  - every ```fortran block with gfortran -std=f2018 -Wall -Werror against
 #    the built module (when there is one);
-#  - every ```python block is byte-compiled;
+#  - every ```python block is parsed;
+#  - the blocks that are whole programs (a C main, a Fortran program, the
+#    Python block that calls dramkv.init) run on 2 ranks;
 #  - the heat2d block (the one with --kill-after) runs as written, with
 #    launch/ and build/ meaning <src-dir>/launch and <build-dir>, in a
 #    temporary directory that is also $HOME: the first job must die, the
@@ -49,6 +51,31 @@ for f in "$tmp"/*.python; do
     np=$((np + 1))
 done
 echo "compiled $nc C, $nf Fortran and parsed $np Python blocks"
+
+# run2 <what> <program and args>: on 2 ranks, must exit 0.
+run2() {
+    local what=$1
+    shift
+    "$src/launch/dkvrun" -n 2 --timeout 60 -- "$@" </dev/null ||
+        { echo "FAILED: the README's $what exits non-zero"; exit 1; }
+}
+for f in $(grep -l "int main" "$tmp"/*.c); do
+    cc -std=c11 -Wall -Werror -I"$src/include" "$f" -o "$tmp/c_prog" \
+        -L"$build" -Wl,-rpath,"$build" -ldramkv
+    run2 "C program $(head -1 "$f")" "$tmp/c_prog"
+done
+for f in $(grep -l "^program" "$tmp"/*.fortran 2>/dev/null); do
+    [ -d "$mod" ] || continue
+    cp "$f" "$tmp/prog.f90"
+    gfortran -I"$mod" "$tmp/prog.f90" -o "$tmp/f_prog" \
+        -L"$build/bindings/fortran" -Wl,-rpath,"$build/bindings/fortran" \
+        -ldramkv_fortran -L"$build" -Wl,-rpath,"$build" -ldramkv
+    run2 "Fortran program" "$tmp/f_prog"
+done
+for f in $(grep -l "dramkv.init" "$tmp"/*.python 2>/dev/null); do
+    [ -n "$python" ] || continue
+    PYTHONPATH=$build/python run2 "Python block" "$python" "$f"
+done
 
 heat=$(grep -l -- "--kill-after" "$tmp"/*.sh | head -1)
 [ -n "$heat" ] || { echo "no heat2d block with --kill-after in README.md"; exit 1; }
