@@ -60,13 +60,43 @@ double *heat2d_row(const heat2d_grid_t *g, int li)
 
 /* ---- options ---------------------------------------------------------- */
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: heat2d [--nx N] [--ny N] [--steps N] [--ckpt-every K]\n"
             "              [--drain-every M --drain-dir DIR] [--restart]\n"
             "              [--lose-at STEP]\n"
-            "              [--kill-after STEP] [--out FILE] [--quiet]\n");
+            "              [--kill-after STEP] [--out FILE] [--quiet]\n"
+            "              [--help]\n");
+}
+
+/* --help anywhere: the usage and what the options do, exit 0. */
+static int help_asked(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            printf(
+                "2-D heat diffusion on an NX x NY grid (default 256 x 256, "
+                "100 steps),\nrows split across the ranks; run it under "
+                "mpirun or srun --mpi=pmix.\n"
+                "  --ckpt-every K   stage a checkpoint in DRAM every K "
+                "steps\n"
+                "  --drain-every M  write every M-th checkpoint to files in "
+                "DIR\n"
+                "  --restart        resume from DRAM, else from the drain "
+                "in DIR\n"
+                "  --kill-after S   SIGKILL every rank after step S (a "
+                "crash)\n"
+                "  --lose-at S      wipe the grid after step S, resume from "
+                "DRAM\n"
+                "  --out FILE       write the final grid as raw doubles\n");
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int parse_long(const char *name, const char *text, long min, long max,
@@ -147,13 +177,13 @@ static int parse_opts(int argc, char **argv, heat2d_opts_t *o)
                          .lose_at = -1};
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (parse_opt(c, optarg, o) != 0) {
-            usage();
+            usage(stderr);
             return -1;
         }
     }
     if (optind != argc) {
         fprintf(stderr, "heat2d: unexpected argument %s\n", argv[optind]);
-        usage();
+        usage(stderr);
         return -1;
     }
     if ((o->drain_every > 0) &&
@@ -470,6 +500,9 @@ int main(int argc, char **argv)
     int           dedicated;
     int           rc;
 
+    if (help_asked(argc, argv)) {
+        return 0;
+    }
     MPI_Init(&argc, &argv);
     /* Progress lines should show up as they happen, also through a pipe. */
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -115,7 +115,16 @@ static int reader(dkv_ctx_t *ctx, const char *text, const float *tensor,
     return bad;
 }
 
-int main(void)
+static int usage(FILE *f, int rc)
+{
+    fprintf(f, "usage: writer_reader [--help]\n"
+               "Rank 0 writes a string, a 4x4 float tensor and a 64 MiB "
+               "array; rank 1\nreads them back and verifies them. Run it "
+               "on 2 or more ranks:\n  mpirun -np 2 writer_reader\n");
+    return rc;
+}
+
+int main(int argc, char **argv)
 {
     const char *text = "Data from rank 0";
     float       tensor[16];
@@ -124,6 +133,12 @@ int main(void)
     int         bad = 0;
     int         rank;
 
+    if (argc > 1) {
+        free(big);
+        return (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+                   ? usage(stdout, 0)
+                   : usage(stderr, 2);
+    }
     if (big == NULL || check("dkv_init", dkv_init(NULL, &ctx))) {
         return 1;
     }

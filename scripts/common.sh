@@ -6,7 +6,16 @@ DKV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DKV_BUILD=${DKV_BUILD:-$DKV_TOP/build}
 DKV_PACKAGES=(build-essential cmake pkg-config libucx-dev ucx-utils
     libopenmpi-dev openmpi-bin libpmix-dev libcmocka-dev libxxhash-dev
-    clang-14 libclang-rt-14-dev)
+    clang-14 libclang-rt-14-dev gfortran python3-numpy python3-mpi4py
+    python3-pytest)
+
+# --help on a script that sources this file prints its header comment.
+case "${1:-}" in
+-h | --help)
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 0
+    ;;
+esac
 
 # shellcheck source=scripts/apt_install.sh
 source "$DKV_TOP/scripts/apt_install.sh"

@@ -3,6 +3,7 @@
 # run it for a bounded time over the corpus in tests/fuzz/corpus/wire.
 # Usage: run.sh [seconds]   (default 60). Prints libFuzzer's summary.
 set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

@@ -19,11 +19,15 @@
 #          the drain, resumes (from step 40 or 60) and runs to step 100,
 #          writing B; cmp A B.
 #
+# HEAT2D_REF=<program>: the reference run A uses that program instead (the
+# C heat2d when <heat2d> is heat2d_f: the grids must still be equal).
+#
 # Holders: every rank (DKV_HOLDERS=all), so a killed job loses all its DRAM
 # and a different rank count means a different holder count. Everything is
 # written to a fresh temporary directory, removed on exit.
 set -euo pipefail
 
+case "${1:-}" in -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 5 ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 dkvrun=$1
 heat2d=$2
@@ -42,11 +46,12 @@ fail() {
 }
 
 # run <log> <np> args...: one job under dkvrun, its output also in <log>.
+# prog=<program> run ...: another program than <heat2d>.
 run() {
     local log=$1 np=$2
     shift 2
-    "$dkvrun" -n "$np" --timeout 30 -- "$heat2d" "${grid[@]}" "$@" 2>&1 |
-        tee "$tmp/$log"
+    "$dkvrun" -n "$np" --timeout 30 -- "${prog:-$heat2d}" "${grid[@]}" "$@" \
+        2>&1 | tee "$tmp/$log"
 }
 
 same() {
@@ -56,7 +61,8 @@ same() {
 }
 
 echo "== reference: $np_ref ranks, no checkpoints"
-run ref.log "$np_ref" --out "$tmp/A" || fail "reference run"
+prog=${HEAT2D_REF:-$heat2d} run ref.log "$np_ref" --out "$tmp/A" ||
+    fail "reference run"
 
 case "$mode" in
 plain)
