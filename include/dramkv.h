@@ -480,13 +480,17 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,
  * checked (present, size, record count, every record's CRC32C) before any
  * key is stored, so a bad drain loads nothing. Keys already stored with the
  * same names are overwritten. Ends with a fence: afterwards every loaded key
- * is visible to every rank.
+ * is visible to every rank. Every rank loads the same drain: one committed
+ * into @p dir while the load reads it makes every rank read again, so the
+ * keys loaded always come from one drain.
  *
  * @param [in] dir  Borrowed.
  * @return the same on every rank: DKV_OK, DKV_ERR_NOT_FOUND (no manifest or
  *         a file it names is missing), DKV_ERR_CORRUPT (a truncated or
- *         damaged file or manifest), DKV_ERR_IO, DKV_ERR_NO_SPACE, or the
- *         fence's error. On error dkv_error_detail() names the file.
+ *         damaged file or manifest), DKV_ERR_IO, DKV_ERR_NO_SPACE,
+ *         DKV_ERR_STATE (drains kept being committed into @p dir during
+ *         the load: nothing loaded), or the fence's error. On error
+ *         dkv_error_detail() names the file.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_load(dkv_ctx_t *ctx, const char *dir);

@@ -1,0 +1,10 @@
+# Drain lifecycle (issue 12): one drain per load, CRCs from put time,
+# versions.
+
+# A newer drain commits while one rank's load has already read the old
+# manifest: the load holds one drain only (item 3).
+dkv_mpi_test(NAME load_mix SOURCE test_load_mix.c NP 2
+  ARGS ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 90 ENV DKV_HOLDERS=all)
+set_tests_properties(mpi.load_mix PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [01].*PASS rank [01]"
+  FAIL_REGULAR_EXPRESSION "FAIL")
