@@ -8,3 +8,12 @@ dkv_mpi_test(NAME load_mix SOURCE test_load_mix.c NP 2
 set_tests_properties(mpi.load_mix PROPERTIES
   PASS_REGULAR_EXPRESSION "PASS rank [01].*PASS rank [01]"
   FAIL_REGULAR_EXPRESSION "FAIL")
+
+# A value corrupted in DRAM after its put was checked: the drain keeps the
+# put's CRC, so the load fails with DKV_ERR_CORRUPT (item 4).
+dkv_mpi_test(NAME drain_corrupt SOURCE test_drain_corrupt.c NP 2
+  ARGS ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 60
+  ENV DKV_HOLDERS=all DKV_CHECKSUM=1 DKV_FAULT=corrupt:1)
+set_tests_properties(mpi.drain_corrupt PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [01].*PASS rank [01]"
+  FAIL_REGULAR_EXPRESSION "FAIL")
