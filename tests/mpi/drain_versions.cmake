@@ -17,3 +17,11 @@ dkv_mpi_test(NAME drain_corrupt SOURCE test_drain_corrupt.c NP 2
 set_tests_properties(mpi.drain_corrupt PROPERTIES
   PASS_REGULAR_EXPRESSION "PASS rank [01].*PASS rank [01]"
   FAIL_REGULAR_EXPRESSION "FAIL")
+
+# dkv-drain ls / verify / cat / --help on a real job's drain, no job
+# running (issue 13 item 3).
+add_test(NAME mpi.drain_tool
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/drain_tool.sh ${DKVRUN}
+          $<TARGET_FILE:test_staging> $<TARGET_FILE:dkv-drain>)
+set_tests_properties(mpi.drain_tool PROPERTIES LABELS mpi TIMEOUT 120
+  PASS_REGULAR_EXPRESSION "PASS drain_tool" FAIL_REGULAR_EXPRESSION "FAIL")
