@@ -515,16 +515,58 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,
  * checked (present, size, record count, every record's CRC32C) before any
  * key is stored, so a bad drain loads nothing. Keys already stored with the
  * same names are overwritten. Ends with a fence: afterwards every loaded key
- * is visible to every rank.
+ * is visible to every rank. Every rank loads the same drain: one committed
+ * into @p dir while the load reads it makes every rank read again, so the
+ * keys loaded always come from one drain.
  *
  * @param [in] dir  Borrowed.
  * @return the same on every rank: DKV_OK, DKV_ERR_NOT_FOUND (no manifest or
  *         a file it names is missing), DKV_ERR_CORRUPT (a truncated or
- *         damaged file or manifest), DKV_ERR_IO, DKV_ERR_NO_SPACE, or the
- *         fence's error. On error dkv_error_detail() names the file.
+ *         damaged file or manifest), DKV_ERR_IO, DKV_ERR_NO_SPACE,
+ *         DKV_ERR_STATE (drains kept being committed into @p dir during
+ *         the load: nothing loaded), or the fence's error. On error
+ *         dkv_error_detail() names the file.
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_load(dkv_ctx_t *ctx, const char *dir);
+
+/** One drain found in a directory by dkv_drain_info(). */
+typedef struct dkv_drain_desc {
+    uint64_t id;       /**< drain id (its files are dkv-<id in hex>-h*.dat) */
+    int64_t  time;     /**< seconds since the epoch: the commit (complete)
+                            or the newest file (incomplete) */
+    uint64_t files;    /**< data files: the manifest's count (complete) or
+                            the finished ones found (incomplete) */
+    uint64_t keys;     /**< records; 0 for an incomplete drain */
+    uint64_t bytes;    /**< key + value bytes; 0 for an incomplete drain */
+    int      complete; /**< 1: the manifest names it and every file it names
+                            is there with its size, header and footer (the
+                            record CRCs are checked by a load, not here) */
+    int      newest;   /**< 1: the drain dkv_load() would load */
+    char     label[64]; /**< application label, "" if none */
+} dkv_drain_desc_t;
+
+/**
+ * Describe the drains in directory @p dir without a context (no job, no
+ * dkv_init needed): the complete one a load would take first, then
+ * incomplete ones (data files no manifest names: a drain that failed or
+ * was killed, or is being written), newest first. Reads the manifest and
+ * the header and footer of each file; never writes.
+ *
+ * @param [in]  dir      Borrowed.
+ * @param [out] descs    Borrowed, room for @p max entries (may be NULL if
+ *                       @p max is 0); the first min(max, count) are filled.
+ * @param [in]  max      Entries at @p descs.
+ * @param [out] count_p  Borrowed: how many drains there are in all.
+ * @return DKV_OK (also when there are none, or the manifest is damaged:
+ *         then no drain is complete), DKV_ERR_INVALID (NULL arguments),
+ *         DKV_ERR_NOT_FOUND (no such directory), DKV_ERR_IO,
+ *         DKV_ERR_NO_MEMORY.
+ * @context Any thread.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_drain_info(const char *dir,
+                                          dkv_drain_desc_t *descs,
+                                          size_t max, size_t *count_p);
 
 /**
  * A one-line description of why this rank's last failed call failed, or ""

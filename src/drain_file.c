@@ -47,10 +47,13 @@ size_t dkv__drain_padded(size_t len)
     return (len + DKV__DRAIN_ALIGN - 1) & ~(size_t)(DKV__DRAIN_ALIGN - 1);
 }
 
-uint32_t dkv__drain_data_crc(const void *key, size_t key_len, const void *value,
-                             size_t value_len)
+uint32_t dkv__drain_data_crc(uint32_t version, const void *key, size_t key_len,
+                             const void *value, size_t value_len)
 {
-    return dkv__crc32c(dkv__crc32c(0, key, key_len), value, value_len);
+    if (version == 1) {
+        return dkv__crc32c(dkv__crc32c(0, key, key_len), value, value_len);
+    }
+    return dkv__crc32c(dkv__crc32c(0, value, value_len), key, key_len);
 }
 
 void dkv__drain_file_name(char *out, uint64_t id, int index)

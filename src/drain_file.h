@@ -15,12 +15,16 @@
  *
  * Data file (host byte order; dramkv jobs are homogeneous):
  *   header  32 bytes: magic "DKVDRN01", u64 drain id, u32 holder index,
- *           u32 format version (1), u32 reserved 0, u32 CRC32C of the 28
- *           bytes before it
+ *           u32 format version (2; 1 is still read), u32 reserved 0,
+ *           u32 CRC32C of the 28 bytes before it
  *   records each: u32 magic 0x52564B44 ("DKVR"), u32 key_len (1..1024),
- *           u64 value_len, u32 CRC32C over (key bytes then value bytes),
- *           u32 CRC32C of the 20 bytes before it; then the key (no NUL),
- *           the value, and zero padding to a multiple of 8 bytes
+ *           u64 value_len, u32 data CRC, u32 CRC32C of the 20 bytes
+ *           before it; then the key (no NUL), the value, and zero padding
+ *           to a multiple of 8 bytes. The data CRC is CRC32C over the
+ *           value bytes then the key bytes (version 2: it continues the
+ *           value's own CRC, so the CRC a put was checked with at the
+ *           holder travels to disk and a value changed in memory since is
+ *           caught at load), or over the key then the value (version 1)
  *   footer  32 bytes: magic "DKVEND01", u64 record count, u64 payload
  *           bytes (sum of key_len + value_len), u32 reserved 0, u32 CRC32C
  *           of the 28 bytes before it
@@ -46,6 +50,9 @@ typedef struct dkv__drain_item {
     size_t      key_len;
     const void *value;
     uint64_t    value_len;
+    uint32_t    value_crc; /* CRC32C of the value as put, if has_crc: the
+                              file's data CRC continues it (not the bytes) */
+    int         has_crc;   /* 0: the writer computes it from the bytes */
 } dkv__drain_item_t;
 
 /* What a finished data file holds (and what the manifest says of it). */

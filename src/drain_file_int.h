@@ -18,7 +18,8 @@
 
 #include "drain_file.h"
 
-#define DKV__DRAIN_VERSION 1
+#define DKV__DRAIN_VERSION 2 /* written; 1 is still read */
+#define DKV__DRAIN_VERSION_MIN 1
 #define DKV__DRAIN_REC_MAGIC 0x52564B44u /* "DKVR" read little-endian */
 #define DKV__DRAIN_ALIGN 8
 #define DKV__DRAIN_CHUNK ((size_t)64 << 20)   /* most bytes per writev */
@@ -77,9 +78,10 @@ dkv_status_t dkv__drain_fail(dkv__drain_err_t e, dkv_status_t status,
 /* @p len rounded up to a multiple of DKV__DRAIN_ALIGN. */
 size_t dkv__drain_padded(size_t len);
 
-/* The data CRC of a record: CRC32C over the key bytes, then the value. */
-uint32_t dkv__drain_data_crc(const void *key, size_t key_len, const void *value,
-                             size_t value_len);
+/* The data CRC of a record of format @p version (layout in drain_file.h):
+ * over the value then the key (2), or the key then the value (1). */
+uint32_t dkv__drain_data_crc(uint32_t version, const void *key, size_t key_len,
+                             const void *value, size_t value_len);
 
 /* The index of @p name if it is exactly dkv__drain_file_name(id, index) for
  * an index below @p limit, else -1. @p name need not be NUL-terminated

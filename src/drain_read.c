@@ -78,11 +78,13 @@ static dkv_status_t check_head(dkv__drain_err_t e, const char *path,
         return dkv__drain_fail(e, DKV_ERR_CORRUPT,
                                "%s: bad header (magic or crc)", path);
     }
-    if ((h.version != DKV__DRAIN_VERSION) || (h.reserved != 0)) {
+    if ((h.version < DKV__DRAIN_VERSION_MIN) ||
+        (h.version > DKV__DRAIN_VERSION) || (h.reserved != 0)) {
         return dkv__drain_fail(
             e, DKV_ERR_CORRUPT,
-            "%s: format version %u (reserved %u), expected %d (0)", path,
-            (unsigned)h.version, (unsigned)h.reserved, DKV__DRAIN_VERSION);
+            "%s: format version %u (reserved %u), expected %d to %d (0)", path,
+            (unsigned)h.version, (unsigned)h.reserved, DKV__DRAIN_VERSION_MIN,
+            DKV__DRAIN_VERSION);
     }
     if (h.id != id) {
         return dkv__drain_fail(e, DKV_ERR_CORRUPT,
@@ -177,7 +179,7 @@ dkv_status_t dkv__drain_file_check(const char *dir, uint64_t id,
 /* What is wrong with the record at @p pos (NULL if nothing); its size with
  * padding into *@p size_p. @p end is the offset of the footer. */
 static const char *record_problem(const char *base, size_t pos, size_t end,
-                                  size_t *size_p)
+                                  uint32_t version, size_t *size_p)
 {
     const char *key = base + pos + sizeof(dkv__drain_rec_t);
     size_t room     = end - pos;
@@ -209,7 +211,7 @@ static const char *record_problem(const char *base, size_t pos, size_t end,
             return "non-zero padding";
         }
     }
-    if (dkv__drain_data_crc(key, h.key_len, key + h.key_len,
+    if (dkv__drain_data_crc(version, key, h.key_len, key + h.key_len,
                             (size_t)h.value_len) != h.data_crc) {
         return "bad data crc";
     }
@@ -222,14 +224,17 @@ static dkv_status_t check_records(dkv__drain_err_t e, const char *path,
                                   const char *base, size_t len,
                                   uint64_t records)
 {
+    uint32_t version;
     size_t pos = sizeof(dkv__drain_head_t);
     size_t end = len - sizeof(dkv__drain_foot_t);
     const char *why;
     size_t size = 0;
     uint64_t i;
 
+    memcpy(&version, base + offsetof(dkv__drain_head_t, version),
+           sizeof(version));
     for (i = 0; i < records; i++) {
-        why = record_problem(base, pos, end, &size);
+        why = record_problem(base, pos, end, version, &size);
         if (why != NULL) {
             return dkv__drain_fail(e, DKV_ERR_CORRUPT,
                                    "%s: record %llu at offset %zu: %s", path,

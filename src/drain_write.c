@@ -239,8 +239,10 @@ static dkv_status_t add_record(dkv__drain_writer_t *w,
     h->magic     = DKV__DRAIN_REC_MAGIC;
     h->key_len   = (uint32_t)it->key_len;
     h->value_len = it->value_len;
-    h->data_crc =
-        dkv__drain_data_crc(it->key, it->key_len, it->value, it->value_len);
+    h->data_crc = it->has_crc ? dkv__crc32c(it->value_crc, it->key, it->key_len)
+                              : dkv__drain_data_crc(DKV__DRAIN_VERSION, it->key,
+                                                    it->key_len, it->value,
+                                                    it->value_len);
     h->crc = dkv__crc32c(0, h, offsetof(dkv__drain_rec_t, crc));
     status = dkv__drain_writer_add(w, h, sizeof(*h));
     if (status == DKV_OK) {

@@ -159,6 +159,8 @@ static dkv_status_t take_snapshot(dkv__holder_t *h)
               .key_len   = e->key_len,
               .value     = dkv__store_value(e),
               .value_len = e->value_len,
+              .value_crc = e->crc,
+              .has_crc   = e->has_crc,
         };
         d->bytes_total += e->key_len + e->value_len;
         d->n++;

@@ -1,8 +1,15 @@
 /*
- * stage_load: dkv_load. Every member reads the manifest and checks every
- * file it names (present, size, header, footer); member i maps and fully
- * verifies files i, i + n, i + 2n, ... (n members no fence reported lost;
- * i its place among them). A barrier then agrees
+ * stage_load: dkv_load. Every member reads the manifest, passes a barrier,
+ * and reads it again: the barrier puts every first read before every
+ * second one, so when no member saw the manifest change between its two
+ * reads, there is a moment at which all of them held what was then in the
+ * file - the same drain everywhere (drain ids are never reused). When one
+ * did see a change (a drain was committed meanwhile), a second barrier
+ * tells all, and every member reads again (a few times at most): a load
+ * never mixes two drains. Every member then checks every file the
+ * manifest names (present, size, header, footer); member i maps and fully
+ * verifies files i, i + n, i + 2n, ... (n members no fence reported
+ * lost; i its place among them). A third barrier agrees
  * on the verdict, so a bad drain loads nothing anywhere. Only then does
  * each member put the records of its files, straight from the mapping; a
  * fence ends the load. If storing fails somewhere (a holder full or lost),
@@ -17,6 +24,10 @@
 #include "ctx.h"
 #include "drain_file.h"
 #include "log.h"
+
+#define LOAD_ATTEMPTS 4 /* manifest reads before giving up */
+/* prepare(): read the manifest again (not a status any call returns). */
+#define DKV__LOAD_AGAIN ((dkv_status_t)1)
 
 typedef struct load {
     dkv__drain_manifest_t m;
@@ -40,12 +51,11 @@ static dkv_status_t barrier(dkv_ctx_t *ctx, dkv_status_t mine)
     return (status != DKV_OK) ? status : (dkv_status_t)verdict;
 }
 
-/* Read the manifest, check every file, map and verify this rank's. */
-static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
+/* Read the manifest and make room for the maps. */
+static dkv_status_t read_manifest(dkv_ctx_t *ctx, const char *dir, load_t *l)
 {
     char         err[1024] = "";
     dkv_status_t status;
-    size_t       i;
 
     status = dkv__drain_manifest_read(dir, &l->m, err, sizeof(err));
     if (status == DKV_OK) {
@@ -57,6 +67,35 @@ static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
                         ? DKV_OK
                         : DKV_ERR_NO_MEMORY;
     }
+    if (status != DKV_OK) {
+        dkv__stage_detail(ctx, "load: %s", err);
+    }
+    return status;
+}
+
+/* 1 if the manifest in @p dir is no longer @p m (or cannot be read). */
+static int manifest_changed(const char *dir, const dkv__drain_manifest_t *m)
+{
+    dkv__drain_manifest_t now = {0};
+    int                   changed;
+
+    if (dkv__drain_manifest_read(dir, &now, NULL, 0) != DKV_OK) {
+        return 1;
+    }
+    changed = (now.id != m->id) || (now.nfiles != m->nfiles) ||
+              (memcmp(now.files, m->files, m->nfiles * sizeof(*m->files)) !=
+               0);
+    dkv__drain_manifest_free(&now);
+    return changed;
+}
+
+/* Check every file, map and verify this rank's. */
+static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
+{
+    char         err[1024] = "";
+    dkv_status_t status    = DKV_OK;
+    size_t       i;
+
     for (i = 0; (status == DKV_OK) && (i < l->m.nfiles); i++) {
         status = dkv__drain_file_check(dir, l->m.id, &l->m.files[i], err,
                                        sizeof(err));
@@ -71,6 +110,34 @@ static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
         dkv__stage_detail(ctx, "load: %s", err);
     }
     return status;
+}
+
+/*
+ * One attempt: read the manifest, make sure every member read the same,
+ * check the files. The common verdict; DKV__LOAD_AGAIN when a member saw
+ * the manifest change (a drain committed meanwhile): then nobody checked
+ * anything. This rank's own status goes to *@p mine_p.
+ */
+static dkv_status_t prepare(dkv_ctx_t *ctx, const char *dir, load_t *l,
+                            dkv_status_t *mine_p)
+{
+    dkv_status_t status;
+
+    *mine_p = read_manifest(ctx, dir, l);
+    status  = barrier(ctx, *mine_p);
+    if (status != DKV_OK) {
+        return status;
+    }
+    status = barrier(ctx, manifest_changed(dir, &l->m) ? DKV_ERR_STATE
+                                                        : DKV_OK);
+    if (status == DKV_ERR_STATE) {
+        return DKV__LOAD_AGAIN;
+    }
+    if (status != DKV_OK) {
+        return status;
+    }
+    *mine_p = check_all(ctx, dir, l);
+    return barrier(ctx, *mine_p);
 }
 
 /* Another rank found a damaged file: find and name it here too (only on
@@ -180,7 +247,9 @@ static void release(load_t *l, int keep_maps)
 dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
 {
     load_t       l = {0};
-    dkv_status_t mine_st, status, quiet = DKV_OK;
+    dkv_status_t mine_st = DKV_OK, status, quiet = DKV_OK;
+    dkv_status_t verdict = DKV__LOAD_AGAIN;
+    int          attempt;
 
     /* The files are shared out over the live members: a member a fence
      * reported lost takes none (its share would silently go missing). */
@@ -189,9 +258,21 @@ dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
     /* A drain of this job still running (maybe into @p dir) first. */
     (void)dkv__stage_settle(ctx);
     ctx->stage.detail[0] = '\0';
-    mine_st = check_all(ctx, dir, &l);
-    status  = barrier(ctx, mine_st);
-    if ((status == DKV_ERR_CORRUPT) && (mine_st == DKV_OK)) {
+    for (attempt = 0; (verdict == DKV__LOAD_AGAIN) && (attempt < LOAD_ATTEMPTS);
+         attempt++) {
+        if (attempt > 0) {
+            DKV_LOG_INFO("load of %s: a drain was committed meanwhile, "
+                         "reading the manifest again", dir);
+            release(&l, 0);
+            l = (load_t){.me = l.me, .members = l.members};
+        }
+        verdict = prepare(ctx, dir, &l, &mine_st);
+    }
+    status = (verdict == DKV__LOAD_AGAIN) ? DKV_ERR_STATE : verdict;
+    if (verdict == DKV__LOAD_AGAIN) {
+        dkv__stage_detail(ctx, "load of %s: the drain in it changed %d "
+                               "times while loading", dir, LOAD_ATTEMPTS);
+    } else if ((status == DKV_ERR_CORRUPT) && (mine_st == DKV_OK)) {
         name_bad_file(ctx, dir, &l);
     } else if ((status != DKV_OK) && (mine_st == DKV_OK)) {
         dkv__stage_detail(ctx, "load of %s: failed on another rank: %s", dir,

@@ -14,7 +14,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 for f in include/dramkv.h lib/libdramkv.so lib/libdramkv.a \
-    lib/pkgconfig/dramkv.pc lib/cmake/dramkv/dramkvConfig.cmake bin/dkvrun; do
+    lib/pkgconfig/dramkv.pc lib/cmake/dramkv/dramkvConfig.cmake bin/dkvrun \
+    bin/dkv-drain; do
     [ -e "$tmp/prefix/$f" ] || { echo "missing $f in the prefix"; exit 1; }
 done
 # Only the public API is exported: dkv_* from dramkv.h, no dkv__ internals.

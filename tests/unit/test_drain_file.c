@@ -126,25 +126,25 @@ static sample_t *sample_new(int with_big)
     size_t i, j;
 
     assert_non_null(s);
-    s->items[s->n++] = (dkv__drain_item_t){"alpha", 5, "one", 3};
-    s->items[s->n++] = (dkv__drain_item_t){"empty", 5, NULL, 0};
+    s->items[s->n++] = (dkv__drain_item_t){"alpha", 5, "one", 3, 0, 0};
+    s->items[s->n++] = (dkv__drain_item_t){"empty", 5, NULL, 0, 0, 0};
     memset(s->keys[0], 'k', DKV_KEY_MAX);
     memset(s->medium, 'm', sizeof(s->medium));
-    s->items[s->n++] = (dkv__drain_item_t){s->keys[0], DKV_KEY_MAX, s->medium,
-                                           sizeof(s->medium)};
+    s->items[s->n++] = (dkv__drain_item_t){
+        s->keys[0], DKV_KEY_MAX, s->medium, sizeof(s->medium), 0, 0};
     if (with_big) {
         s->big = malloc(BIG);
         assert_non_null(s->big);
         for (j = 0; j < BIG; j++) {
             s->big[j] = (char)(j * 7 + 3);
         }
-        s->items[s->n++] = (dkv__drain_item_t){"big", 3, s->big, BIG};
+        s->items[s->n++] = (dkv__drain_item_t){"big", 3, s->big, BIG, 0, 0};
     }
     for (i = 1; i <= NSMALL; i++) {
         snprintf(s->keys[i], DKV_KEY_MAX, "key-%zu", i);
         /* Values of 0..16 bytes: every amount of padding. */
-        s->items[s->n++] = (dkv__drain_item_t){s->keys[i], strlen(s->keys[i]),
-                                               s->keys[i], i % 17};
+        s->items[s->n++] = (dkv__drain_item_t){
+            s->keys[i], strlen(s->keys[i]), s->keys[i], i % 17, 0, 0};
     }
     return s;
 }
@@ -304,8 +304,8 @@ static void test_value_over_chunk(void **state)
     for (i = 0; i < len; i++) {
         value[i] = (char)(i ^ (i >> 11));
     }
-    items[0] = (dkv__drain_item_t){"huge", 4, value, len};
-    items[1] = (dkv__drain_item_t){"after", 5, "x", 1};
+    items[0] = (dkv__drain_item_t){"huge", 4, value, len, 0, 0};
+    items[1] = (dkv__drain_item_t){"after", 5, "x", 1, 0, 0};
     write_file(t, ID, 0, items, 2, &info);
     assert_int_equal(info.file_bytes, (64u << 20) + 128);
     assert_contents(t, ID, &info, items, 2);
@@ -330,14 +330,15 @@ static void test_zero_records(void **state)
 static void test_bad_item(void **state)
 {
     fixture_t *t                   = *state;
-    dkv__drain_item_t items[2]     = {{"ok", 2, "v", 1}, {"", 0, "v", 1}};
+    dkv__drain_item_t items[2]     = {{"ok", 2, "v", 1, 0, 0},
+                                      {"", 0, "v", 1, 0, 0}};
     char long_key[DKV_KEY_MAX + 1] = {0};
     dkv__drain_file_info_t info;
 
     assert_int_equal(dkv__drain_file_write(t->dir, ID, 0, items, 2, NULL, NULL,
                                            &info, t->err, sizeof(t->err)),
                      DKV_ERR_INVALID);
-    items[1] = (dkv__drain_item_t){long_key, sizeof(long_key), "v", 1};
+    items[1] = (dkv__drain_item_t){long_key, sizeof(long_key), "v", 1, 0, 0};
     assert_int_equal(dkv__drain_file_write(t->dir, ID, 0, items, 2, NULL, NULL,
                                            &info, t->err, sizeof(t->err)),
                      DKV_ERR_INVALID);
@@ -351,7 +352,8 @@ static void test_bad_item(void **state)
  * files). */
 static dkv__drain_manifest_t write_drain(fixture_t *t, uint64_t id)
 {
-    dkv__drain_item_t items[2] = {{"a", 1, "1", 1}, {"b", 1, "22", 2}};
+    dkv__drain_item_t items[2] = {{"a", 1, "1", 1, 0, 0},
+                                  {"b", 1, "22", 2, 0, 0}};
     dkv__drain_manifest_t m    = {id, 2, calloc(2, sizeof(*m.files))};
 
     assert_non_null(m.files);
@@ -613,7 +615,8 @@ static void test_too_long(void **state)
 static void test_flipped_bytes(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[2] = {{"key", 3, "value", 5}, {"k2", 2, "v2", 2}};
+    dkv__drain_item_t items[2] = {{"key", 3, "value", 5, 0, 0},
+                                  {"k2", 2, "v2", 2, 0, 0}};
     dkv__drain_file_info_t info;
     dkv__drain_map_t map;
 
@@ -654,7 +657,8 @@ static void test_flipped_bytes(void **state)
 static void test_manifest_mismatch(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[2] = {{"key", 3, "value", 5}, {"k2", 2, "v2", 2}};
+    dkv__drain_item_t items[2] = {{"key", 3, "value", 5, 0, 0},
+                                  {"k2", 2, "v2", 2, 0, 0}};
     dkv__drain_file_info_t info, wrong;
 
     write_file(t, ID, 0, items, 2, &info);
@@ -673,8 +677,8 @@ static void test_manifest_mismatch(void **state)
 static void test_gap_before_footer(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[2] = {{"key", 3, "value", 5},
-                                  {"k2", 2, "v2xxxx", 6}};
+    dkv__drain_item_t items[2] = {{"key", 3, "value", 5, 0, 0},
+                                  {"k2", 2, "v2xxxx", 6, 0, 0}};
     dkv__drain_file_info_t info;
     char path[256];
     char *orig, *gap;
@@ -702,7 +706,7 @@ static void test_gap_before_footer(void **state)
 static void test_other_drain(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[1] = {{"key", 3, "value", 5}};
+    dkv__drain_item_t items[1] = {{"key", 3, "value", 5, 0, 0}};
     dkv__drain_file_info_t info, other;
     char from[256], to[256];
 
@@ -755,7 +759,7 @@ static void test_cancel(void **state)
 static void test_no_dir(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[1] = {{"key", 3, "value", 5}};
+    dkv__drain_item_t items[1] = {{"key", 3, "value", 5, 0, 0}};
     dkv__drain_file_info_t info;
     dkv__drain_manifest_t m = {ID, 1, &info};
     char dir[256];
@@ -851,11 +855,11 @@ static void test_manifest_concurrent(void **state)
 static void test_random_corruption(void **state)
 {
     fixture_t *t               = *state;
-    dkv__drain_item_t items[5] = {{"a", 1, NULL, 0},
-                                  {"bb", 2, "1", 1},
-                                  {"ccc", 3, "1234567", 7},
-                                  {"dddd", 4, "0123456789abc", 13},
-                                  {"e", 1, "xy", 2}};
+    dkv__drain_item_t items[5] = {{"a", 1, NULL, 0, 0, 0},
+                                  {"bb", 2, "1", 1, 0, 0},
+                                  {"ccc", 3, "1234567", 7, 0, 0},
+                                  {"dddd", 4, "0123456789abc", 13, 0, 0},
+                                  {"e", 1, "xy", 2, 0, 0}};
     dkv__drain_file_info_t info;
     dkv__drain_map_t map = {0};
     char path[256];
@@ -890,6 +894,73 @@ static void test_random_corruption(void **state)
     free(orig);
 }
 
+/* The CRC a value was put with travels to the file: a value changed in
+ * memory since (DRAM corruption) fails the load instead of being written
+ * with a fresh CRC (issue 12 item 4). */
+static void test_issue12_put_crc_travels(void **state)
+{
+    fixture_t *t              = *state;
+    uint32_t crc              = dkv__crc32c(0, "value", 5);
+    dkv__drain_item_t good[1] = {{"key", 3, "value", 5, crc, 1}};
+    dkv__drain_item_t bad[1]  = {{"key", 3, "valuE", 5, crc, 1}};
+    dkv__drain_file_info_t info;
+
+    write_file(t, ID, 0, good, 1, &info);
+    assert_contents(t, ID, &info, good, 1);
+    write_file(t, ID, 0, bad, 1, &info);
+    assert_open_fails(t, &info, DKV_ERR_CORRUPT);
+    assert_non_null(strstr(t->err, "record 0"));
+    assert_non_null(strstr(t->err, "data crc"));
+}
+
+static void put_u32(fixture_t *t, const char *name, off_t off, uint32_t v)
+{
+    char path[256];
+    int fd;
+
+    path_of(t, name, path);
+    fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, &v, sizeof(v), off), (ssize_t)sizeof(v));
+    close(fd);
+}
+
+/* A file of format version 1 (data CRC over the key, then the value), as
+ * written before the put CRC travelled, still loads. */
+static void test_version1_reads(void **state)
+{
+    fixture_t *t               = *state;
+    dkv__drain_item_t items[1] = {{"key", 3, "value", 5, 0, 0}};
+    dkv__drain_file_info_t info;
+    unsigned char head[32], rec[24];
+    char path[256];
+    int fd;
+
+    write_file(t, ID, 0, items, 1, &info);
+    /* Header 0..31 (version at 20, crc at 28), record header 32..55 (data
+     * crc at 48, crc at 52). */
+    put_u32(t, info.name, 20, 1);
+    put_u32(t, info.name, 48,
+            dkv__crc32c(dkv__crc32c(0, "key", 3), "value", 5));
+    path_of(t, info.name, path);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, head, 32, 0), 32);
+    assert_int_equal(pread(fd, rec, 24, 32), 24);
+    close(fd);
+    put_u32(t, info.name, 28, dkv__crc32c(0, head, 28));
+    put_u32(t, info.name, 52, dkv__crc32c(0, rec, 20));
+    assert_contents(t, ID, &info, items, 1);
+    put_u32(t, info.name, 48, dkv__crc32c(0, "valuekey", 8)); /* v2 CRC */
+    path_of(t, info.name, path);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, rec, 24, 32), 24);
+    close(fd);
+    put_u32(t, info.name, 52, dkv__crc32c(0, rec, 20));
+    assert_open_fails(t, &info, DKV_ERR_CORRUPT);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -917,6 +988,8 @@ int main(void)
         T(test_manifest_removes_old),
         T(test_manifest_concurrent),
         T(test_random_corruption),
+        T(test_issue12_put_crc_travels),
+        T(test_version1_reads),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
