@@ -29,9 +29,27 @@ die() { say "error: $*"; exit 1; }
 # Print a command, then run it (STYLE: scripts print what they run).
 run() { echo "+ $*" >&2; "$@"; }
 
+# dkv_close_fds: close every file descriptor but 0-2 of this shell. Called
+# in the subshell that becomes a daemon: a daemon must not keep our lock
+# (fd 9) nor any descriptor of whoever ran us; a caller's lock, as in
+# `flock FILE slurm/local-cluster up`, would stay held for the cluster's life.
+dkv_close_fds() {
+    local fd
+
+    for fd in "/proc/$BASHPID/fd"/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then
+            eval "exec $fd>&-"
+        fi
+    done
+}
+
 # rund CMD...: start a daemon: printed, no stdio (a test runner waiting on
-# our output must not wait on the daemon too), without our lock (fd 9).
-rund() { echo "+ $*" >&2; "$@" </dev/null >/dev/null 2>&1 9>&-; }
+# our output must not wait on the daemon too), no other descriptor of ours.
+rund() {
+    echo "+ $*" >&2
+    (dkv_close_fds && exec "$@") </dev/null >/dev/null 2>&1
+}
 
 # dkv_alive PID: the process exists and is not a zombie.
 dkv_alive() {

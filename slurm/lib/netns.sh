@@ -40,9 +40,9 @@ dkv_node_ns_up() {
     local k=$1 name="dkv-slurm-ns-node$1" pid veth="${DKV_SLURM_BRIDGE}n$1"
 
     if [ -z "$(dkv_ns_pid "$k")" ]; then
-        (cd / && exec unshare --net --uts --ipc -- bash -c \
+        (cd / && dkv_close_fds && exec unshare --net --uts --ipc -- bash -c \
             "hostname node$k && exec -a $name sleep infinity" \
-            </dev/null >/dev/null 2>&1 9>&-) &
+            </dev/null >/dev/null 2>&1) &
         pid=$!
         dkv_track "ns-node$k" "$pid" "$name"
         dkv_wait_for 10 "namespace of node$k" \
