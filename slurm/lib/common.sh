@@ -16,6 +16,7 @@ DKV_SLURM_PORT=${DKV_SLURM_PORT:-16817}     # slurmctld; slurmd K uses +K
 DKV_SLURM_NET=${DKV_SLURM_NET:-10.213.77}   # /24 on the private bridge
 DKV_SLURM_BRIDGE=${DKV_SLURM_BRIDGE:-dkvbr0}
 DKV_SLURM_CPUS=${DKV_SLURM_CPUS:-2}         # CPUs each emulated node declares
+DKV_SLURM_SHM_SIZE=${DKV_SLURM_SHM_SIZE:-50%} # each node's /dev/shm (--netns)
 
 D_ETC=$DKV_SLURM_DIR/etc
 D_RUN=$DKV_SLURM_DIR/run
