@@ -16,6 +16,7 @@ DKV_SLURM_PORT=${DKV_SLURM_PORT:-16817}     # slurmctld; slurmd K uses +K
 DKV_SLURM_NET=${DKV_SLURM_NET:-10.213.77}   # /24 on the private bridge
 DKV_SLURM_BRIDGE=${DKV_SLURM_BRIDGE:-dkvbr0}
 DKV_SLURM_CPUS=${DKV_SLURM_CPUS:-2}         # CPUs each emulated node declares
+DKV_SLURM_SHM_SIZE=${DKV_SLURM_SHM_SIZE:-50%} # each node's /dev/shm (--netns)
 
 D_ETC=$DKV_SLURM_DIR/etc
 D_RUN=$DKV_SLURM_DIR/run
@@ -29,9 +30,27 @@ die() { say "error: $*"; exit 1; }
 # Print a command, then run it (STYLE: scripts print what they run).
 run() { echo "+ $*" >&2; "$@"; }
 
+# dkv_close_fds: close every file descriptor but 0-2 of this shell. Called
+# in the subshell that becomes a daemon: a daemon must not keep our lock
+# (fd 9) nor any descriptor of whoever ran us; a caller's lock, as in
+# `flock FILE slurm/local-cluster up`, would stay held for the cluster's life.
+dkv_close_fds() {
+    local fd
+
+    for fd in "/proc/$BASHPID/fd"/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then
+            eval "exec $fd>&-"
+        fi
+    done
+}
+
 # rund CMD...: start a daemon: printed, no stdio (a test runner waiting on
-# our output must not wait on the daemon too), without our lock (fd 9).
-rund() { echo "+ $*" >&2; "$@" </dev/null >/dev/null 2>&1 9>&-; }
+# our output must not wait on the daemon too), no other descriptor of ours.
+rund() {
+    echo "+ $*" >&2
+    (dkv_close_fds && exec "$@") </dev/null >/dev/null 2>&1
+}
 
 # dkv_alive PID: the process exists and is not a zombie.
 dkv_alive() {

@@ -48,7 +48,8 @@ dkv_slurmd_up() {
     rm -f "$pf"
     if [ "$NETNS" = 1 ]; then
         echo "+ [node$k] ${cmd[*]}" >&2
-        dkv_in_node "$k" "${cmd[@]}" </dev/null >/dev/null 2>&1 9>&- || return 1
+        (dkv_close_fds && dkv_in_node "$k" "${cmd[@]}") \
+            </dev/null >/dev/null 2>&1 || return 1
     else
         rund "${cmd[@]}" || return 1
     fi

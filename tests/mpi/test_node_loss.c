@@ -15,7 +15,13 @@
  * included) and every key of their own that was acknowledged, byte for
  * byte, and create DIR/pass.<rank>.
  *
- * argv: node|rank DIR [AFTER]. Run with the job surviving dead ranks.
+ * "silent": the victims are those of "node", but they do not kill
+ * themselves: after VICTIM_BATCHES they leave DIR/death.<rank> and sleep,
+ * and the caller takes their node away from outside (slurm/local-cluster
+ * lose: link down, then SIGKILL), so the survivors see silence, as after a
+ * power failure, instead of closed connections.
+ *
+ * argv: node|rank|silent DIR [AFTER]. Run with the job surviving dead ranks.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -203,6 +209,9 @@ int main(int argc, char **argv)
             printf("rank %d: victim dies after %d batches\n", t_rank, b + 1);
             fflush(stdout);
             say_death(dir);
+            while (strcmp(mode, "silent") == 0) {
+                pause(); /* until the node is taken away */
+            }
             raise(SIGKILL);
         }
         if (!victim && (b >= VICTIM_BATCHES)) {
