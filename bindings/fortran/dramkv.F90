@@ -30,7 +30,7 @@ module dramkv
   public :: dkv_init, dkv_finalize, dkv_rank, dkv_size, dkv_is_holder, &
        dkv_num_holders, dkv_is_dedicated, dkv_put, dkv_get, dkv_delete, &
        dkv_quiet, dkv_fence, dkv_drain_start, dkv_drain_test, &
-       dkv_drain_wait, dkv_load, dkv_serve, dkv_strerror, &
+       dkv_drain_wait, dkv_load, dkv_serve, dkv_list, dkv_strerror, &
        dkv_error_detail, dkv_version
 
   ! dkv_drain_progress_t, for dkv_drain_test and dkv_drain_wait.
@@ -92,6 +92,19 @@ module dramkv
        type(c_ptr), intent(out) :: ctx_p
        integer(c_int) :: s
      end function f_init
+     subroutine f_list(ctx, prefix, keys, sizes, count, longest, ierr) &
+          bind(C, name="dkv_f_list")
+       import :: dkv_ctx, c_char, c_int, c_ptr, c_size_t
+       type(dkv_ctx), intent(in) :: ctx
+       character(kind=c_char, len=*), intent(in) :: prefix
+       type(c_ptr), intent(out) :: keys, sizes
+       integer(c_size_t), intent(out) :: count, longest
+       integer(c_int), intent(out) :: ierr
+     end subroutine f_list
+     subroutine f_list_free(keys, sizes) bind(C, name="dkv_f_list_free")
+       import :: c_ptr
+       type(c_ptr), value :: keys, sizes
+     end subroutine f_list_free
      function c_strlen(s) bind(C, name="strlen") result(n)
        import :: c_ptr, c_size_t
        type(c_ptr), value :: s
@@ -235,6 +248,41 @@ contains
     integer, intent(out) :: ierr
     ierr = int(c_serve(ctx%p))
   end subroutine dkv_serve
+
+  !> Every stored key that starts with prefix (blank: every key), across
+  !> all holders, each once, in key order (C dkv_list): keys(i), blank-
+  !> padded, holds sizes(i) bytes. Declare keys with a length of at least
+  !> the longest key (DKV_KEY_MAX always fits); a longer key is cut and
+  !> ierr = DKV_ERR_TRUNCATED.
+  subroutine dkv_list(ctx, prefix, keys, sizes, ierr)
+    type(dkv_ctx), intent(in) :: ctx
+    character(len=*), intent(in) :: prefix
+    character(len=*), allocatable, intent(out) :: keys(:)
+    integer(c_size_t), allocatable, intent(out) :: sizes(:)
+    integer, intent(out) :: ierr
+    type(c_ptr) :: ckeys, csizes
+    integer(c_size_t) :: count, longest, i, at, n
+    integer(c_size_t), pointer :: s(:)
+    character(kind=c_char), pointer :: chars(:)
+    integer(c_int) :: status
+
+    call f_list(ctx, prefix, ckeys, csizes, count, longest, status)
+    ierr = int(status)
+    allocate (keys(count), sizes(count))
+    if (count > 0) then
+       call c_f_pointer(csizes, s, [count])
+       sizes = s
+       call c_f_pointer(ckeys, chars, [huge(0_c_size_t)])
+       at = 1
+       do i = 1, count
+          n = c_strlen(c_loc(chars(at)))
+          keys(i) = transfer(chars(at:at + n - 1), repeat(' ', int(n)))
+          at = at + n + 1
+       end do
+       if (longest > len(keys)) ierr = DKV_ERR_TRUNCATED
+    end if
+    call f_list_free(ckeys, csizes)
+  end subroutine dkv_list
 
   !> The text of a status (C dkv_strerror).
   function dkv_strerror(status) result(text)

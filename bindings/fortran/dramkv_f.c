@@ -16,6 +16,7 @@
 #include <dramkv.h>
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Longest directory name the module passes on (bytes, without NUL). */
@@ -136,6 +137,86 @@ DKV_F_API void dkv_f_load(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *dir,
     dkv_status_t status = str_copy(d, DKV_F_PATH_MAX, dir);
 
     *ierr = (status == DKV_OK) ? dkv_load(ctx->p, d) : status;
+}
+
+/* What dkv_f_list collects: every key, NUL-terminated, one after another. */
+typedef struct list_acc {
+    char   *keys;  /* malloc'd */
+    size_t  len;   /* bytes used in keys */
+    size_t  cap;
+    size_t *sizes; /* malloc'd, one per key */
+    size_t  count;
+    size_t  longest;
+    int     no_memory;
+} list_acc_t;
+
+static int list_visit(const char *key, size_t size, void *arg)
+{
+    list_acc_t *a = arg;
+    size_t      n = strlen(key) + 1;
+    void       *p;
+
+    if (a->len + n > a->cap) {
+        a->cap = 2 * (a->len + n) + 256;
+        p      = realloc(a->keys, a->cap);
+        if (p == NULL) {
+            a->no_memory = 1;
+            return 1;
+        }
+        a->keys = p;
+    }
+    p = realloc(a->sizes, (a->count + 1) * sizeof(*a->sizes));
+    if (p == NULL) {
+        a->no_memory = 1;
+        return 1;
+    }
+    a->sizes = p;
+    memcpy(a->keys + a->len, key, n);
+    a->len += n;
+    a->sizes[a->count++] = size;
+    a->longest = (n - 1 > a->longest) ? n - 1 : a->longest;
+    return 0;
+}
+
+/*
+ * dkv_list for the module: the keys with @p prefix (blank: every key) as
+ * NUL-separated strings in *keys_p, their sizes in *sizes_p (both malloc'd,
+ * released with dkv_f_list_free), their number and the longest key's
+ * length. The module copies them into Fortran arrays.
+ */
+DKV_F_API void dkv_f_list(const dkv_f_ctx_t *ctx, const CFI_cdesc_t *prefix,
+                          char **keys_p, size_t **sizes_p, size_t *count_p,
+                          size_t *longest_p, int *ierr)
+{
+    char         pre[DKV_KEY_MAX + 1] = "";
+    list_acc_t   a                    = {0};
+    dkv_status_t status               = DKV_OK;
+    const char  *in                   = prefix->base_addr;
+    size_t       i;
+
+    for (i = 0; i < prefix->elem_len; i++) {
+        if (in[i] != ' ') {
+            status = str_copy(pre, DKV_KEY_MAX, prefix);
+            break;
+        }
+    }
+    if (status == DKV_OK) {
+        status = dkv_list(ctx->p, pre, list_visit, &a);
+    }
+    if ((status == DKV_OK) && a.no_memory) {
+        status = DKV_ERR_NO_MEMORY;
+    }
+    *keys_p    = a.keys;
+    *sizes_p   = a.sizes;
+    *count_p   = (status == DKV_OK) ? a.count : 0;
+    *longest_p = a.longest;
+    *ierr      = status;
+}
+
+DKV_F_API void dkv_f_list_free(char *keys, size_t *sizes)
+{
+    free(keys);
+    free(sizes);
 }
 
 DKV_F_API int dkv_f_init(const CFI_cdesc_t *holders, int timeout_ms,

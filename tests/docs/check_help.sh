@@ -13,6 +13,7 @@ progs=("$build/examples/heat2d" "$build/examples/writer_reader"
     "$src/tests/perf/run" "$src/tests/perf/run_ckpt"
     "$src/tests/perf/run_errcost" "$src/tests/fuzz/run.sh")
 [ ! -e "$build/examples/heat2d_f" ] || progs+=("$build/examples/heat2d_f")
+[ ! -e "$build/dkv-drain" ] || progs+=("$build/dkv-drain")
 bad=0
 check() {
     local out rc

@@ -1,7 +1,7 @@
 ! test_fortran: the Fortran module (use dramkv) on 2 or more ranks. Rank 0
 ! writes values of several types and shapes, every rank reads them back
 ! after a fence; then the error paths: a missing key, a buffer too small,
-! a non-contiguous section, an empty key, the status texts. Prints
+! a non-contiguous section, an empty key, the status texts; a listing. Prints
 ! "fortran test passed" on rank 0 when every check held.
 program test_fortran
   use, intrinsic :: iso_c_binding
@@ -54,6 +54,7 @@ program test_fortran
   call dkv_get(ctx, "f/big", back, n, ierr)
   call check(ierr == DKV_OK .and. n == 400000 .and. all(back == big), &
        "get 400000 bytes")
+  call test_list()
   call dkv_get(ctx, "f/gone", scalar, n, ierr)
   call check(ierr == DKV_ERR_NOT_FOUND, "a deleted key is not found")
   call dkv_get(ctx, "f/a", small, n, ierr)
@@ -78,6 +79,25 @@ program test_fortran
   print '(a)', "fortran test passed"
 
 contains
+
+  subroutine test_list()
+    character(len=16), allocatable :: keys(:)
+    character(len=4), allocatable :: short(:)
+    integer(c_size_t), allocatable :: sizes(:)
+    call dkv_list(ctx, "f/", keys, sizes, ierr)
+    call check(ierr == DKV_OK .and. size(keys) == 4, "list f/: 4 keys")
+    if (ierr == DKV_OK .and. size(keys) == 4) then
+       call check(keys(1) == "f/a" .and. keys(2) == "f/big" .and. &
+            keys(3) == "f/scalar" .and. keys(4) == "f/text" .and. &
+            all(sizes == [160, 400000, 4, 13]), &
+            "list: keys and sizes in key order")
+    end if
+    call dkv_list(ctx, "f/none/", keys, sizes, ierr)
+    call check(ierr == DKV_OK .and. size(keys) == 0, "list of no key")
+    call dkv_list(ctx, "f/", short, sizes, ierr)
+    call check(ierr == DKV_ERR_TRUNCATED .and. short(3) == "f/sc", &
+         "list into too short keys: DKV_ERR_TRUNCATED")
+  end subroutine test_list
 
   subroutine check(ok, what)
     logical, intent(in) :: ok

@@ -60,6 +60,7 @@ def test_errors_carry_the_status(kv):
         kv.put("", b"x")
     assert e.value.status == dramkv.ERR_INVALID
     assert dramkv.strerror(dramkv.ERR_INVALID) in str(e.value)
+    assert "empty" in e.value.detail  # dkv_error_detail names the problem
     with pytest.raises(dramkv.Error) as e:
         kv.put("k" * (dramkv.KEY_MAX + 1), b"x")
     assert e.value.status == dramkv.ERR_INVALID

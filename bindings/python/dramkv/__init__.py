@@ -32,7 +32,8 @@ _NOT_FOUND = -3
 
 
 class Error(Exception):
-    """A dramkv call failed. ``status``: the C status (negative)."""
+    """A dramkv call failed. ``status``: the C status (negative); the
+    message: the call, dkv_strerror's text and dkv_error_detail's."""
 
     def __init__(self, status, call="", detail=""):
         self.status = status
@@ -74,14 +75,16 @@ class Context:
         self.num_holders = _lib.lib.dkv_num_holders(ptr)
         self.is_dedicated = bool(_lib.lib.dkv_is_dedicated(ptr))
 
-    def _check(self, status, call, key=None, detail=False):
+    def _check(self, status, call, key=None):
         if status == 0:
             return
         if status == _NOT_FOUND and key is not None:
             raise KeyError(key)
+        # dkv_error_detail: why (the key, the file, ...), as the C side saw it.
         text = ""
-        if detail and self._ctx:
-            text = _lib.lib.dkv_error_detail(self._ctx).decode()
+        if self._ctx:
+            text = _lib.lib.dkv_error_detail(self._ctx).decode(
+                errors="replace")
         raise Error(status, call, text)
 
     def put(self, key, value):
@@ -144,13 +147,13 @@ class Context:
         """Collective: a fence, then the holders write every key to files
         under directory (an existing one) in the background."""
         self._check(_lib.lib.dkv_drain_start(self._ctx, _path(directory)),
-                    "dkv_drain_start", detail=True)
+                    "dkv_drain_start")
 
     def drain_test(self):
         """True once the drain this rank started is complete on disk."""
         p = _lib.DrainProgress()
         self._check(_lib.lib.dkv_drain_test(self._ctx, ctypes.byref(p)),
-                    "dkv_drain_test", detail=True)
+                    "dkv_drain_test")
         return bool(p.done)
 
     def drain_wait(self):
@@ -158,13 +161,13 @@ class Context:
         of keys drained."""
         p = _lib.DrainProgress()
         self._check(_lib.lib.dkv_drain_wait(self._ctx, ctypes.byref(p)),
-                    "dkv_drain_wait", detail=True)
+                    "dkv_drain_wait")
         return p.keys_total
 
     def load(self, directory):
         """Collective: read the complete drain in directory back."""
         self._check(_lib.lib.dkv_load(self._ctx, _path(directory)),
-                    "dkv_load", detail=True)
+                    "dkv_load")
 
     def serve(self):
         """On a dedicated holder: serve until every other rank finalized."""
