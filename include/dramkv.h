@@ -444,10 +444,13 @@ typedef struct dkv_drain_progress {
  * snapshots what it holds before any rank returns. Holders then write their
  * snapshot from a thread of their own while they keep serving and the
  * application computes. Each holder writes one file (temporary name, fsync,
- * rename); the drain is complete - and replaces an earlier drain in @p dir -
- * only when a manifest naming every file, with its size and record count,
- * is renamed into place. Every record carries a CRC32C. With DKV_REPLICAS > 1
- * each key is written once.
+ * rename); the drain is complete only when its manifest
+ * (dkv-<id>.manifest) naming every file, with its size and record count,
+ * and the commit time, is renamed into place. The newest DKV_DRAIN_KEEP
+ * (default 2) complete drains in @p dir are kept; older ones are removed
+ * at the commit. Every record carries a CRC32C (with DKV_CHECKSUM=1 the
+ * one the value was put with). With DKV_REPLICAS > 1 each key is written
+ * once.
  *
  * The holders commit the drain themselves: each holder reports its durable
  * file to the drain's lowest live holder, which writes the manifest once,
@@ -517,7 +520,12 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_wait(dkv_ctx_t *ctx,
  * same names are overwritten. Ends with a fence: afterwards every loaded key
  * is visible to every rank. Every rank loads the same drain: one committed
  * into @p dir while the load reads it makes every rank read again, so the
- * keys loaded always come from one drain.
+ * keys loaded always come from one drain. The newest drain in @p dir is
+ * loaded; if it is damaged or incomplete, the newest older complete one
+ * (kept by DKV_DRAIN_KEEP) is, and the call returns DKV_OK with
+ * dkv_error_detail() saying which drain was loaded and why the newer one
+ * was not. Only when no drain is good does it fail, with the newest's
+ * error.
  *
  * @param [in] dir  Borrowed.
  * @return the same on every rank: DKV_OK, DKV_ERR_NOT_FOUND (no manifest or
@@ -573,7 +581,8 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_drain_info(const char *dir,
  * if none failed yet: the call, the key, and what was wrong - "dkv_put:
  * the key is empty (keys are 1..1024 bytes)", "dkv_get(\"ck/u\"): peer
  * process lost", "dkv_fence(): this rank is a dedicated holder ...",
- * "dkv_load: ... (which file, what was wrong)". A call that succeeds leaves
+ * "dkv_load: ... (which file, what was wrong)"; after a dkv_load() that
+ * fell back to an older drain, which one and why. A call that succeeds leaves
  * it as it was. Works on a finalized context too (says so). Valid until the
  * next failing call. Never NULL; "" for a NULL or foreign @p ctx.
  * @context Owner thread of @p ctx.

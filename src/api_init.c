@@ -229,6 +229,7 @@ static dkv_status_t start_holder(dkv_ctx_t *ctx, uint64_t deadline)
     hcfg.holder_node = ctx->holder_node;
     hcfg.nholders    = ctx->nholders;
     hcfg.replicas    = ctx->replicas;
+    hcfg.drain_keep  = (unsigned)ctx->cfg.DRAIN_KEEP;
     for (hcfg.index = 0; ctx->holders[hcfg.index] != ctx->rank; hcfg.index++) {
     }
     status           = dkv__holder_start(&hcfg, deadline, &ctx->holder);

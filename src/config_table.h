@@ -17,3 +17,4 @@ DKV_CFG(CHECKSUM, bool, "0", "CRC32C of every value, checked at the holder and a
 DKV_CFG(FAULT, string, "", "fault injection for tests: kill_after:N,drop_acks:N,delay_ack:MS,corrupt:N,die_at:POINT[:N][@RANK],die_key:PREFIX (src/fault.h)")
 DKV_CFG(FINALIZE_TIMEOUT_MS, uint, "0", "how long dkv_finalize waits for the other ranks (0: 10 x DKV_TIMEOUT_MS)")
 DKV_CFG(NODE_COPY, bool, "1", "on one node, large values are copied by the client itself (process_vm_readv/writev), not through UCX")
+DKV_CFG(DRAIN_KEEP, uint, "2", "complete drains a directory keeps (newest first; older ones are removed at each commit), at least 1")

@@ -7,11 +7,17 @@
  *   DIR/dkv-<id as 16 hex digits>-h<holder index as 5 digits>.dat
  *       one per draining holder (index 0..nfiles-1), written to
  *       "<name>.tmp.<pid>", fsynced, renamed, and the directory fsynced;
- *   DIR/dramkv-drain.manifest
+ *   DIR/dkv-<id as 16 hex digits>.manifest
  *       text, written last the same way: names every file of the drain with
- *       its size in bytes and record count, and ends with a CRC32C line over
- *       everything before it. A drain without its manifest, or whose files
- *       do not match it, is never taken for a complete one.
+ *       its size in bytes and record count, its commit time and label, and
+ *       ends with a CRC32C line over everything before it. A drain without
+ *       its manifest, or whose files do not match it, is never taken for a
+ *       complete one. The newest DKV_DRAIN_KEEP drains keep theirs (and
+ *       their files); older ones are removed at each commit. The newest
+ *       manifest (by modification time) is the drain a load takes.
+ *   DIR/dramkv-drain.manifest
+ *       the manifest of format 1 directories (one drain each); still read,
+ *       as one more version.
  *
  * Data file (host byte order; dramkv jobs are homogeneous):
  *   header  32 bytes: magic "DKVDRN01", u64 drain id, u32 holder index,
@@ -43,6 +49,7 @@
 
 #define DKV__DRAIN_MANIFEST "dramkv-drain.manifest"
 #define DKV__DRAIN_NAME_MAX 64
+#define DKV__DRAIN_LABEL_MAX 64 /* with the NUL */
 
 /* One key/value to write or read back. */
 typedef struct dkv__drain_item {
@@ -88,6 +95,12 @@ typedef struct dkv__drain_manifest {
     uint64_t                id;
     size_t                  nfiles;
     dkv__drain_file_info_t *files; /* malloc'd, nfiles entries */
+    int64_t                 time_s;  /* commit time (0: format 1, none) */
+    uint32_t                time_ns;
+    char label[DKV__DRAIN_LABEL_MAX]; /* "" if none; 0x21..0x7e only */
+    /* Set when read from a directory: */
+    char     file[DKV__DRAIN_NAME_MAX]; /* the manifest's file name */
+    uint64_t mtime_ns; /* its modification time: the newest comes first */
 } dkv__drain_manifest_t;
 
 /* A data file mapped read-only and fully verified. */
@@ -119,25 +132,63 @@ dkv_status_t dkv__drain_file_write(const char *dir, uint64_t id, int index,
                                    size_t errlen);
 
 /*
- * Write @p m as the manifest of @p dir (unique temporary name, fsync,
- * rename, fsync of the directory), then remove data files of other drain
- * ids ("dkv-*-h*.dat" not named by @p m). Safe when several processes
- * commit the same manifest at once.
- * @return DKV_OK, DKV_ERR_IO (message in @p err).
+ * Commit @p m in @p dir: its manifest dkv-<id>.manifest (unique temporary
+ * name, fsync, rename, fsync of the directory), stamped with the time now
+ * if @p m->time_s is 0. Then the newest @p keep drains (by commit time; at
+ * least this one) keep their manifests and data files, and every other
+ * drain's manifest, data files and temporary data files are removed.
+ * Safe when several processes commit the same manifest at once.
+ * @return DKV_OK, DKV_ERR_INVALID (a bad manifest: nothing written),
+ *         DKV_ERR_IO (message in @p err).
  */
+dkv_status_t dkv__drain_manifest_commit(const char *dir,
+                                        const dkv__drain_manifest_t *m,
+                                        unsigned keep, char *err,
+                                        size_t errlen);
+
+/* dkv__drain_manifest_commit with keep 1: only this drain stays. */
 dkv_status_t dkv__drain_manifest_write(const char *dir,
                                        const dkv__drain_manifest_t *m,
                                        char *err, size_t errlen);
 
 /*
- * Read and check the manifest of @p dir into @p m (free with
- * dkv__drain_manifest_free).
+ * Every drain of @p dir with a readable manifest of its own
+ * (dkv-<id>.manifest), newest commit first, into *@p list_p (malloc'd;
+ * free each with dkv__drain_manifest_free, then the array). Damaged
+ * manifests are skipped.
+ * @return DKV_OK, DKV_ERR_NOT_FOUND (no directory), DKV_ERR_IO,
+ *         DKV_ERR_NO_MEMORY.
+ */
+dkv_status_t dkv__drain_versions(const char *dir,
+                                 dkv__drain_manifest_t **list_p,
+                                 size_t *n_p);
+
+/* Free what dkv__drain_versions returned; NULL-safe. */
+void dkv__drain_versions_free(dkv__drain_manifest_t *list, size_t n);
+
+/*
+ * Read and check the newest manifest of @p dir (dkv-*.manifest or the
+ * format 1 dramkv-drain.manifest, by modification time) into @p m (free
+ * with dkv__drain_manifest_free).
  * @return DKV_OK, DKV_ERR_NOT_FOUND (no manifest), DKV_ERR_CORRUPT
  *         (malformed, CRC mismatch), DKV_ERR_IO, DKV_ERR_NO_MEMORY.
  */
 dkv_status_t dkv__drain_manifest_read(const char *dir,
                                       dkv__drain_manifest_t *m, char *err,
                                       size_t errlen);
+
+/* The name of the newest manifest file in @p dir (by modification time)
+ * into @p name (DKV__DRAIN_NAME_MAX), whether it parses or not.
+ * @return DKV_OK, DKV_ERR_NOT_FOUND (none, or no directory), DKV_ERR_IO;
+ *         the message names the directory. */
+dkv_status_t dkv__drain_newest(const char *dir, char *name, char *err,
+                               size_t errlen);
+
+/* The same for the manifest file @p name in @p dir (for example
+ * "dkv-<id>.manifest"). */
+dkv_status_t dkv__drain_manifest_read_file(const char *dir, const char *name,
+                                           dkv__drain_manifest_t *m,
+                                           char *err, size_t errlen);
 void dkv__drain_manifest_free(dkv__drain_manifest_t *m);
 
 /*

@@ -88,6 +88,22 @@ uint32_t dkv__drain_data_crc(uint32_t version, const void *key, size_t key_len,
  * within DKV__DRAIN_NAME_MAX bytes (then it is not a name). */
 long dkv__drain_name_index(const char *name, uint64_t id, size_t limit);
 
+/* 1 if @p label (NUL-terminated within DKV__DRAIN_LABEL_MAX) may be
+ * stored in a manifest: "" or 1..63 bytes 0x21..0x7e, not "-". */
+int dkv__drain_label_ok(const char *label);
+
+#define DKV__DRAIN_VERSION_GLOB "dkv-*.manifest"
+
+/* "dkv-<id %016llx>.manifest" into @p out (DKV__DRAIN_NAME_MAX). */
+void dkv__drain_version_name(char *out, uint64_t id);
+
+/* After committing @p newest in @p dir: keep the manifests and data files
+ * of the newest @p keep drains (at least @p newest), remove every other
+ * drain's manifest, data files and temporary data files. Errors ignored. */
+void dkv__drain_versions_prune(const char *dir,
+                               const dkv__drain_manifest_t *newest,
+                               unsigned keep);
+
 /* 1 if @p f->file_bytes is what records and payload_bytes take up. */
 int dkv__drain_sizes_fit(const dkv__drain_file_info_t *f);
 

@@ -42,36 +42,76 @@ static uint64_t name_id(const char *name)
     return (dkv__drain_name_index(name, id, 100000) >= 0) ? id : 0;
 }
 
-/* The complete drain of @p dir into @p d; 0 if there is none. */
-static int complete_drain(const char *dir, dkv_drain_desc_t *d)
+/* @p m as a description: complete if every file passes its check. */
+static void describe(const char *dir, const dkv__drain_manifest_t *m,
+                     uint64_t newest, dkv_drain_desc_t *d)
 {
-    dkv__drain_manifest_t m = {0};
+    size_t i;
+
+    memset(d, 0, sizeof(*d));
+    d->id       = m->id;
+    d->time     = m->time_s;
+    d->files    = m->nfiles;
+    d->complete = 1;
+    d->newest   = (m->id == newest);
+    memcpy(d->label, m->label, sizeof(d->label));
+    for (i = 0; d->complete && (i < m->nfiles); i++) {
+        d->complete = (dkv__drain_file_check(dir, m->id, &m->files[i], NULL,
+                                             0) == DKV_OK);
+        d->keys += m->files[i].records;
+        d->bytes += m->files[i].payload_bytes;
+    }
+    if (!d->complete) {
+        d->newest = 0;
+        d->keys   = 0;
+        d->bytes  = 0;
+    }
+}
+
+/* The drains with a manifest: every version, and the newest pointer's
+ * drain if it has none of its own (a format 1 directory). */
+static dkv_status_t committed(const char *dir, dkv_drain_desc_t **all,
+                              size_t *n)
+{
+    dkv__drain_manifest_t *list = NULL, ptr = {0};
+    size_t nv       = 0, i;
+    uint64_t newest = 0;
+    int have_ptr, in_list = 0;
     char path[PATH_MAX];
     struct stat st;
-    size_t i;
-    int ok;
+    dkv_status_t status;
 
-    if (dkv__drain_manifest_read(dir, &m, NULL, 0) != DKV_OK) {
-        return 0;
+    status = dkv__drain_versions(dir, &list, &nv);
+    if (status != DKV_OK) {
+        return status;
     }
-    memset(d, 0, sizeof(*d));
-    d->id       = m.id;
-    d->files    = m.nfiles;
-    d->complete = 1;
-    d->newest   = 1;
-    ok          = 1;
-    for (i = 0; ok && (i < m.nfiles); i++) {
-        ok = (dkv__drain_file_check(dir, m.id, &m.files[i], NULL, 0) == DKV_OK);
-        d->keys += m.files[i].records;
-        d->bytes += m.files[i].payload_bytes;
+    have_ptr = (dkv__drain_manifest_read(dir, &ptr, NULL, 0) == DKV_OK);
+    newest   = have_ptr ? ptr.id : 0;
+    *all     = calloc(nv + 1, sizeof(**all));
+    if (*all == NULL) {
+        status = DKV_ERR_NO_MEMORY;
+        goto out;
     }
-    if ((dkv__drain_join((dkv__drain_err_t){NULL, 0}, path, dir,
-                         DKV__DRAIN_MANIFEST) == DKV_OK) &&
-        (stat(path, &st) == 0)) {
-        d->time = (int64_t)st.st_mtime;
+    for (i = 0; i < nv; i++) {
+        describe(dir, &list[i], newest, &(*all)[i]);
+        in_list |= (list[i].id == newest);
     }
-    dkv__drain_manifest_free(&m);
-    return ok;
+    *n = nv;
+    if (have_ptr && !in_list) {
+        describe(dir, &ptr, newest, &(*all)[nv]);
+        if ((ptr.time_s == 0) &&
+            (dkv__drain_join((dkv__drain_err_t){NULL, 0}, path, dir,
+                             DKV__DRAIN_MANIFEST) == DKV_OK) &&
+            (stat(path, &st) == 0)) {
+            (*all)[nv].time = (int64_t)st.st_mtime;
+        }
+        (*n)++;
+    }
+
+out:
+    dkv__drain_manifest_free(&ptr);
+    dkv__drain_versions_free(list, nv);
+    return status;
 }
 
 /* Count data file @p name of drain @p id among the incomplete ones. */
@@ -104,37 +144,59 @@ static dkv_status_t add_file(dkv_drain_desc_t **all, size_t *n, size_t *cap,
     return DKV_OK;
 }
 
+/* The drain a load takes first, then complete ones, then incomplete;
+ * newest first in each group. */
 static int newer_first(const void *a, const void *b)
 {
     const dkv_drain_desc_t *x = a, *y = b;
 
+    if (x->newest != y->newest) {
+        return y->newest - x->newest;
+    }
     if (x->complete != y->complete) {
         return y->complete - x->complete;
     }
     return (x->time < y->time) ? 1 : (x->time > y->time) ? -1 : 0;
 }
 
-/* Every drain of @p dir, malloc'd, sorted (complete first, then newest). */
+/* 1 if @p id is among the first @p n of @p all. */
+static int known(const dkv_drain_desc_t *all, size_t n, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (all[i].id == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Every drain of @p dir, malloc'd, sorted. */
 static dkv_status_t scan(const char *dir, dkv_drain_desc_t **all_p, size_t *n_p)
 {
-    dkv_drain_desc_t done, *all = NULL;
-    size_t n = 0, cap = 0;
-    int have            = complete_drain(dir, &done);
-    dkv_status_t status = DKV_OK;
-    DIR *d              = opendir(dir);
+    dkv_drain_desc_t *all = NULL;
+    size_t n = 0, ncommitted = 0, cap;
+    dkv_status_t status;
+    DIR *d;
     struct dirent *de;
     struct stat st;
     uint64_t id;
 
-    if (d == NULL) {
-        return (errno == ENOENT) ? DKV_ERR_NOT_FOUND : DKV_ERR_IO;
+    status = committed(dir, &all, &ncommitted);
+    if (status != DKV_OK) {
+        return status;
     }
-    if (have) {
-        status = add_file(&all, &n, &cap, done.id, 0);
+    n   = ncommitted;
+    cap = ncommitted; /* committed() allocated at least this many */
+    d   = opendir(dir);
+    if (d == NULL) {
+        free(all);
+        return (errno == ENOENT) ? DKV_ERR_NOT_FOUND : DKV_ERR_IO;
     }
     while ((status == DKV_OK) && ((de = readdir(d)) != NULL)) {
         id = name_id(de->d_name);
-        if ((id == 0) || (have && (id == done.id)) ||
+        if ((id == 0) || known(all, ncommitted, id) ||
             (fstatat(dirfd(d), de->d_name, &st, 0) != 0)) {
             continue;
         }
@@ -144,9 +206,6 @@ static dkv_status_t scan(const char *dir, dkv_drain_desc_t **all_p, size_t *n_p)
     if (status != DKV_OK) {
         free(all);
         return status;
-    }
-    if (have) {
-        all[0] = done;
     }
     if (n > 1) {
         qsort(all, n, sizeof(*all), newer_first);

@@ -7,8 +7,10 @@
  * commit the same manifest at once.
  *
  * Manifest (ASCII, every line ends in '\n', fields separated by one space):
- *   dramkv-drain 1
+ *   dramkv-drain 2                                  (1: no time, label)
  *   id <drain id: 16 lowercase hex digits>
+ *   time <commit: seconds since the epoch> <nanoseconds>     (format 2)
+ *   label <1..63 bytes 0x21..0x7e, or "-" for none>          (format 2)
  *   files <n>
  *   file <name> <file_bytes> <records> <payload_bytes>       (n lines)
  *   crc <CRC32C of every byte before this line: 8 lowercase hex digits>
@@ -20,6 +22,7 @@
  * padding bytes a record). Nothing follows the crc line.
  * Any deviation is DKV_ERR_CORRUPT when read; _manifest_write refuses a
  * manifest that breaks these rules with DKV_ERR_INVALID and writes nothing.
+ * Format 2 is written; format 1 (from before versions) is still read.
  */
 #include "drain_file_int.h"
 
@@ -60,7 +63,7 @@ static dkv_status_t manifest_format(dkv__drain_err_t e, const char *path,
                                     char **text_p, size_t *len_p)
 {
     /* A "file" line with a valid name takes at most 5 + 36 + 3 * 21 + 1
-     * bytes; the first three lines and the crc line fit in two. */
+     * bytes; the first five lines and the crc line fit in two. */
     const size_t line_max = 128;
     const dkv__drain_file_info_t *f;
     unsigned char *seen;
@@ -80,8 +83,16 @@ static dkv_status_t manifest_format(dkv__drain_err_t e, const char *path,
         free(text);
         return dkv__drain_fail(e, DKV_ERR_NO_MEMORY, "%s: out of memory", path);
     }
-    len = (size_t)snprintf(text, cap, "dramkv-drain 1\nid %016llx\nfiles %zu\n",
-                           (unsigned long long)m->id, m->nfiles);
+    if (!dkv__drain_label_ok(m->label)) {
+        free(seen);
+        free(text);
+        return dkv__drain_fail(e, DKV_ERR_INVALID, "%s: bad label", path);
+    }
+    len = (size_t)snprintf(
+        text, cap,
+        "dramkv-drain 2\nid %016llx\ntime %lld %u\nlabel %s\nfiles %zu\n",
+        (unsigned long long)m->id, (long long)m->time_s, (unsigned)m->time_ns,
+        (m->label[0] != '\0') ? m->label : "-", m->nfiles);
     for (i = 0; i < m->nfiles; i++) {
         f = &m->files[i];
         if ((name_claim(f->name, m->id, m->nfiles, seen) != 0) ||
@@ -108,53 +119,31 @@ static dkv_status_t manifest_format(dkv__drain_err_t e, const char *path,
     return DKV_OK;
 }
 
-/* A data file's temporary name left by a drain other than @p id (one that
- * was killed or failed): "dkv-<other id>-h*.dat.tmp.*". */
-static int stale_tmp(const char *name, uint64_t id)
+int dkv__drain_label_ok(const char *label)
 {
-    char mine[32];
+    size_t i;
 
-    snprintf(mine, sizeof(mine), "dkv-%016llx-", (unsigned long long)id);
-    return (fnmatch(DKV__DRAIN_PATTERN ".tmp.*", name, 0) == 0) &&
-           (strncmp(name, mine, strlen(mine)) != 0);
-}
-
-/* Remove the data files in @p dir that @p m does not name, and temporary
- * data files of other drains, errors ignored. Any other file (manifest
- * temporaries included) is left alone. */
-static void remove_stale(const char *dir, const dkv__drain_manifest_t *m)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (d == NULL) {
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (((fnmatch(DKV__DRAIN_PATTERN, de->d_name, 0) == 0) &&
-             (dkv__drain_name_index(de->d_name, m->id, m->nfiles) < 0)) ||
-            stale_tmp(de->d_name, m->id)) {
-            (void)unlinkat(dirfd(d), de->d_name, 0);
+    for (i = 0; (i < DKV__DRAIN_LABEL_MAX) && (label[i] != '\0'); i++) {
+        if ((label[i] < 0x21) || (label[i] > 0x7e)) {
+            return 0;
         }
     }
-    closedir(d);
+    return (i < DKV__DRAIN_LABEL_MAX) && (strcmp(label, "-") != 0);
 }
 
-dkv_status_t dkv__drain_manifest_write(const char *dir,
-                                       const dkv__drain_manifest_t *m,
-                                       char *err, size_t errlen)
+/* Write @p text durably as @p name in @p dir: a unique temporary name,
+ * fsync, rename, fsync of the directory. */
+static dkv_status_t write_text(dkv__drain_err_t e, const char *dir,
+                               const char *name, const char *text, size_t len)
 {
     static atomic_uint seq;
-    dkv__drain_err_t e = {err, errlen};
     char path[PATH_MAX];
     char tmp[PATH_MAX];
     struct timespec ts;
     dkv__drain_writer_t w;
-    char *text = NULL;
-    size_t len = 0;
     dkv_status_t status;
 
-    status = dkv__drain_join(e, path, dir, DKV__DRAIN_MANIFEST);
+    status = dkv__drain_join(e, path, dir, name);
     if (status != DKV_OK) {
         return status;
     }
@@ -164,27 +153,59 @@ dkv_status_t dkv__drain_manifest_write(const char *dir,
                  (long long)ts.tv_sec, (long)ts.tv_nsec) >= (int)sizeof(tmp)) {
         return dkv__drain_fail(e, DKV_ERR_IO, "%s: path too long", path);
     }
-    status = manifest_format(e, path, m, &text, &len);
-    if (status != DKV_OK) {
-        return status;
-    }
     status = dkv__drain_writer_open(&w, e, tmp, O_EXCL);
     if (status != DKV_OK) {
-        goto out_free;
+        return status;
     }
     status = dkv__drain_writer_add(&w, text, len);
     if (status != DKV_OK) {
         dkv__drain_writer_abort(&w);
-        goto out_free;
+        return status;
     }
-    status = dkv__drain_writer_commit(&w, path, dir);
-    if (status == DKV_OK) {
-        remove_stale(dir, m);
-    }
+    return dkv__drain_writer_commit(&w, path, dir);
+}
 
-out_free:
+dkv_status_t dkv__drain_manifest_commit(const char *dir,
+                                        const dkv__drain_manifest_t *m,
+                                        unsigned keep, char *err, size_t errlen)
+{
+    dkv__drain_err_t e            = {err, errlen};
+    dkv__drain_manifest_t stamped = *m;
+    char name[DKV__DRAIN_NAME_MAX];
+    char path[PATH_MAX];
+    struct timespec ts;
+    char *text = NULL;
+    size_t len = 0;
+    dkv_status_t status;
+
+    status = dkv__drain_join(e, path, dir, DKV__DRAIN_MANIFEST);
+    if (status != DKV_OK) {
+        return status;
+    }
+    if (stamped.time_s == 0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        stamped.time_s  = (int64_t)ts.tv_sec;
+        stamped.time_ns = (uint32_t)ts.tv_nsec;
+    }
+    status = manifest_format(e, path, &stamped, &text, &len);
+    if (status != DKV_OK) {
+        return status;
+    }
+    dkv__drain_version_name(name, m->id);
+    memcpy(stamped.file, name, sizeof(name));
+    status = write_text(e, dir, name, text, len);
+    if (status == DKV_OK) {
+        dkv__drain_versions_prune(dir, &stamped, keep);
+    }
     free(text);
     return status;
+}
+
+dkv_status_t dkv__drain_manifest_write(const char *dir,
+                                       const dkv__drain_manifest_t *m,
+                                       char *err, size_t errlen)
+{
+    return dkv__drain_manifest_commit(dir, m, 1, err, errlen);
 }
 
 /* A read position in the manifest text. */
@@ -313,33 +334,67 @@ static dkv_status_t check_crc_line(dkv__drain_err_t e, const char *path,
 static dkv_status_t parse_files(dkv__drain_err_t e, const char *path,
                                 cursor_t *c, uint64_t id,
                                 dkv__drain_file_info_t *files, size_t n,
-                                unsigned char *seen)
+                                unsigned char *seen, size_t first)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
         if (take_file(c, &files[i]) != 0) {
             return dkv__drain_fail(e, DKV_ERR_CORRUPT,
-                                   "%s: line %zu: bad file entry", path, i + 4);
+                                   "%s: line %zu: bad file entry", path,
+                                   i + first);
         }
         if (name_claim(files[i].name, id, n, seen) != 0) {
             return dkv__drain_fail(
                 e, DKV_ERR_CORRUPT,
                 "%s: line %zu: %s is not a file of drain %016llx out "
                 "of %zu, or is named twice",
-                path, i + 4, files[i].name, (unsigned long long)id, n);
+                path, i + first, files[i].name, (unsigned long long)id, n);
         }
         if (!dkv__drain_sizes_fit(&files[i])) {
             return dkv__drain_fail(e, DKV_ERR_CORRUPT,
                                    "%s: line %zu: sizes of %s do not add up",
-                                   path, i + 4, files[i].name);
+                                   path, i + first, files[i].name);
         }
     }
     if (c->p != c->end) {
         return dkv__drain_fail(e, DKV_ERR_CORRUPT,
-                               "%s: line %zu: unexpected text", path, n + 4);
+                               "%s: line %zu: unexpected text", path,
+                               n + first);
     }
     return DKV_OK;
+}
+
+/* Format 2's "time S NS" and "label L" lines into @p m. */
+static int take_stamp(cursor_t *c, dkv__drain_manifest_t *m)
+{
+    const char *start;
+    uint64_t s, ns;
+    size_t len;
+
+    if ((take_lit(c, "time ") != 0) || (take_dec(c, &s) != 0) ||
+        (take_lit(c, " ") != 0) || (take_dec(c, &ns) != 0) ||
+        (take_lit(c, "\n") != 0) || (s > INT64_MAX) || (ns >= 1000000000u) ||
+        (take_lit(c, "label ") != 0)) {
+        return -1;
+    }
+    start = c->p;
+    while ((c->p < c->end) && (*c->p != '\n')) {
+        c->p++;
+    }
+    len = (size_t)(c->p - start);
+    if ((len == 0) || (len >= DKV__DRAIN_LABEL_MAX) ||
+        (take_lit(c, "\n") != 0)) {
+        return -1;
+    }
+    m->time_s  = (int64_t)s;
+    m->time_ns = (uint32_t)ns;
+    if ((len == 1) && (start[0] == '-')) {
+        return 0;
+    }
+    memcpy(m->label, start, len);
+    m->label[len] = '\0';
+    return dkv__drain_label_ok(m->label) ? 0 : -1;
 }
 
 static dkv_status_t manifest_parse(dkv__drain_err_t e, const char *path,
@@ -351,6 +406,8 @@ static dkv_status_t manifest_parse(dkv__drain_err_t e, const char *path,
     uint64_t id, n;
     dkv_status_t status;
     cursor_t c;
+    int format;
+    dkv__drain_manifest_t stamp = {0};
 
     status = check_crc_line(e, path, text, len);
     if (status != DKV_OK) {
@@ -358,20 +415,30 @@ static dkv_status_t manifest_parse(dkv__drain_err_t e, const char *path,
     }
     c.p   = text;
     c.end = text + len - DKV__DRAIN_CRC_LINE;
-    if (take_lit(&c, "dramkv-drain 1\n") != 0) {
+    if (take_lit(&c, "dramkv-drain 1\n") == 0) {
+        format = 1;
+    } else if (take_lit(&c, "dramkv-drain 2\n") == 0) {
+        format = 2;
+    } else {
         return dkv__drain_fail(e, DKV_ERR_CORRUPT,
-                               "%s: line 1: not a dramkv-drain 1 manifest",
+                               "%s: line 1: not a dramkv-drain 1 or 2 "
+                               "manifest",
                                path);
     }
     if ((take_lit(&c, "id ") != 0) || (take_hex(&c, 16, &id) != 0) ||
         (take_lit(&c, "\n") != 0)) {
         return dkv__drain_fail(e, DKV_ERR_CORRUPT, "%s: line 2: bad id", path);
     }
+    if ((format == 2) && (take_stamp(&c, &stamp) != 0)) {
+        return dkv__drain_fail(e, DKV_ERR_CORRUPT,
+                               "%s: line 3 or 4: bad time or label", path);
+    }
     if ((take_lit(&c, "files ") != 0) || (take_dec(&c, &n) != 0) ||
         (take_lit(&c, "\n") != 0) ||
         (n > (uint64_t)(c.end - c.p) / DKV__DRAIN_LINE_MIN)) {
-        return dkv__drain_fail(e, DKV_ERR_CORRUPT, "%s: line 3: bad file count",
-                               path);
+        return dkv__drain_fail(e, DKV_ERR_CORRUPT,
+                               "%s: line %d: bad file count", path,
+                               (format == 1) ? 3 : 5);
     }
     files = calloc(n + 1, sizeof(*files));
     seen  = calloc(n + 1, 1);
@@ -380,11 +447,13 @@ static dkv_status_t manifest_parse(dkv__drain_err_t e, const char *path,
             dkv__drain_fail(e, DKV_ERR_NO_MEMORY, "%s: out of memory", path);
         goto err_free;
     }
-    status = parse_files(e, path, &c, id, files, n, seen);
+    status =
+        parse_files(e, path, &c, id, files, n, seen, (format == 1) ? 4 : 6);
     if (status != DKV_OK) {
         goto err_free;
     }
     free(seen);
+    *m        = stamp;
     m->id     = id;
     m->nfiles = n;
     m->files  = files;
@@ -446,13 +515,27 @@ static dkv_status_t read_text(dkv__drain_err_t e, const char *path,
 dkv_status_t dkv__drain_manifest_read(const char *dir, dkv__drain_manifest_t *m,
                                       char *err, size_t errlen)
 {
+    char name[DKV__DRAIN_NAME_MAX];
+    dkv_status_t status;
+
+    status = dkv__drain_newest(dir, name, err, errlen);
+    if (status != DKV_OK) {
+        return status;
+    }
+    return dkv__drain_manifest_read_file(dir, name, m, err, errlen);
+}
+
+dkv_status_t dkv__drain_manifest_read_file(const char *dir, const char *name,
+                                           dkv__drain_manifest_t *m, char *err,
+                                           size_t errlen)
+{
     dkv__drain_err_t e = {err, errlen};
     char path[PATH_MAX];
     char *text = NULL;
     size_t len = 0;
     dkv_status_t status;
 
-    status = dkv__drain_join(e, path, dir, DKV__DRAIN_MANIFEST);
+    status = dkv__drain_join(e, path, dir, name);
     if (status != DKV_OK) {
         return status;
     }
@@ -462,6 +545,10 @@ dkv_status_t dkv__drain_manifest_read(const char *dir, dkv__drain_manifest_t *m,
     }
     status = manifest_parse(e, path, text, len, m);
     free(text);
+    if (status == DKV_OK) {
+        snprintf(m->file, sizeof(m->file), "%.*s", (int)sizeof(m->file) - 1,
+                 name);
+    }
     return status;
 }
 

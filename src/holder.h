@@ -34,6 +34,7 @@ typedef struct dkv__holder_cfg {
     int           nholders;
     int           index;       /* this holder's index in holders */
     int           replicas;
+    unsigned      drain_keep;  /* complete drains a directory keeps */
 } dkv__holder_cfg_t;
 
 /* Start the holder thread and wait (until @p deadline) for its worker. */

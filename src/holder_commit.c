@@ -68,7 +68,8 @@ static void *commit_main(void *arg)
     uint64_t              one = 1;
     ssize_t               rc;
 
-    c->status = dkv__drain_manifest_write(c->dir, &m, c->why, sizeof(c->why));
+    c->status = dkv__drain_manifest_commit(c->dir, &m, h->cfg.drain_keep,
+                                           c->why, sizeof(c->why));
     atomic_store_explicit(&c->written, 1, memory_order_release);
     rc = write(h->ctl_fd, &one, sizeof(one));
     (void)rc;

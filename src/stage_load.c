@@ -25,7 +25,8 @@
 #include "drain_file.h"
 #include "log.h"
 
-#define LOAD_ATTEMPTS 4 /* manifest reads before giving up */
+#define LOAD_ATTEMPTS 4  /* manifest reads before giving up */
+#define LOAD_FALLBACKS 8 /* damaged drains passed over for older ones */
 /* prepare(): read the manifest again (not a status any call returns). */
 #define DKV__LOAD_AGAIN ((dkv_status_t)1)
 
@@ -51,13 +52,68 @@ static dkv_status_t barrier(dkv_ctx_t *ctx, dkv_status_t mine)
     return (status != DKV_OK) ? status : (dkv_status_t)verdict;
 }
 
-/* Read the manifest and make room for the maps. */
-static dkv_status_t read_manifest(dkv_ctx_t *ctx, const char *dir, load_t *l)
+/* Manifest files of drains that failed this load (newest first). */
+typedef struct skip {
+    char names[LOAD_FALLBACKS][DKV__DRAIN_NAME_MAX];
+    int n;
+    char tried[DKV__DRAIN_NAME_MAX]; /* the one this attempt read */
+} skip_t;
+
+static int skipped(const skip_t *s, const char *name)
+{
+    int i;
+
+    for (i = 0; i < s->n; i++) {
+        if (strcmp(s->names[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The drain to try: the newest, or after failures the newest complete
+ * one not tried yet (DKV_ERR_NOT_FOUND when none is left). */
+static dkv_status_t pick(const char *dir, skip_t *s, dkv__drain_manifest_t *m,
+                         char *err, size_t errlen)
+{
+    dkv__drain_manifest_t *list = NULL;
+    dkv_status_t status;
+    size_t n = 0, i;
+
+    s->tried[0] = '\0';
+    if (s->n == 0) {
+        status = dkv__drain_manifest_read(dir, m, err, errlen);
+        memcpy(s->tried, m->file, sizeof(s->tried));
+        if (status == DKV_ERR_CORRUPT) { /* its name, to pass it over */
+            (void)dkv__drain_newest(dir, s->tried, NULL, 0);
+        }
+        return status;
+    }
+    status = dkv__drain_versions(dir, &list, &n);
+    for (i = 0; (status == DKV_OK) && (i < n); i++) {
+        if (!skipped(s, list[i].file)) {
+            *m = list[i];
+            memset(&list[i], 0, sizeof(list[i])); /* taken */
+            memcpy(s->tried, m->file, sizeof(s->tried));
+            break;
+        }
+    }
+    dkv__drain_versions_free(list, n);
+    if ((status == DKV_OK) && (s->tried[0] == '\0')) {
+        snprintf(err, errlen, "%s: no older complete drain", dir);
+        status = DKV_ERR_NOT_FOUND;
+    }
+    return status;
+}
+
+/* Read the manifest to try and make room for the maps. */
+static dkv_status_t read_manifest(dkv_ctx_t *ctx, const char *dir, load_t *l,
+                                  skip_t *s)
 {
     char         err[1024] = "";
     dkv_status_t status;
 
-    status = dkv__drain_manifest_read(dir, &l->m, err, sizeof(err));
+    status = pick(dir, s, &l->m, err, sizeof(err));
     if (status == DKV_OK) {
         l->maps   = calloc((l->m.nfiles > 0) ? l->m.nfiles : 1,
                            sizeof(*l->maps));
@@ -73,13 +129,16 @@ static dkv_status_t read_manifest(dkv_ctx_t *ctx, const char *dir, load_t *l)
     return status;
 }
 
-/* 1 if the manifest in @p dir is no longer @p m (or cannot be read). */
-static int manifest_changed(const char *dir, const dkv__drain_manifest_t *m)
+/* 1 if the manifest to try in @p dir is no longer @p m (or cannot be
+ * read). */
+static int manifest_changed(const char *dir, const dkv__drain_manifest_t *m,
+                            const skip_t *s)
 {
     dkv__drain_manifest_t now = {0};
+    skip_t again              = *s;
     int                   changed;
 
-    if (dkv__drain_manifest_read(dir, &now, NULL, 0) != DKV_OK) {
+    if (pick(dir, &again, &now, NULL, 0) != DKV_OK) {
         return 1;
     }
     changed = (now.id != m->id) || (now.nfiles != m->nfiles) ||
@@ -119,17 +178,17 @@ static dkv_status_t check_all(dkv_ctx_t *ctx, const char *dir, load_t *l)
  * anything. This rank's own status goes to *@p mine_p.
  */
 static dkv_status_t prepare(dkv_ctx_t *ctx, const char *dir, load_t *l,
-                            dkv_status_t *mine_p)
+                            skip_t *s, dkv_status_t *mine_p)
 {
     dkv_status_t status;
 
-    *mine_p = read_manifest(ctx, dir, l);
+    *mine_p = read_manifest(ctx, dir, l, s);
     status  = barrier(ctx, *mine_p);
     if (status != DKV_OK) {
         return status;
     }
-    status = barrier(ctx, manifest_changed(dir, &l->m) ? DKV_ERR_STATE
-                                                        : DKV_OK);
+    status =
+        barrier(ctx, manifest_changed(dir, &l->m, s) ? DKV_ERR_STATE : DKV_OK);
     if (status == DKV_ERR_STATE) {
         return DKV__LOAD_AGAIN;
     }
@@ -244,12 +303,85 @@ static void release(load_t *l, int keep_maps)
     dkv__drain_manifest_free(&l->m);
 }
 
+/* Forget what one attempt read, for the next one. */
+static void reset(load_t *l)
+{
+    release(l, 0);
+    *l = (load_t){.me = l->me, .members = l->members};
+}
+
+/* Say why an attempt failed (the common @p verdict) in the detail. */
+static void explain(dkv_ctx_t *ctx, const char *dir, load_t *l,
+                    dkv_status_t verdict, dkv_status_t mine)
+{
+    if (verdict == DKV__LOAD_AGAIN) {
+        dkv__stage_detail(ctx,
+                          "load of %s: the drain in it changed %d "
+                          "times while loading",
+                          dir, LOAD_ATTEMPTS);
+    } else if ((verdict == DKV_ERR_CORRUPT) && (mine == DKV_OK)) {
+        name_bad_file(ctx, dir, l);
+    } else if ((verdict != DKV_OK) && (mine == DKV_OK)) {
+        dkv__stage_detail(ctx, "load of %s: failed on another rank: %s", dir,
+                          dkv_strerror(verdict));
+    }
+}
+
+/*
+ * Agree on the drain to load and check it: the newest; read again when a
+ * drain is committed meanwhile; when it is damaged or incomplete, the
+ * newest older one (and say so in the detail). If none is good, the
+ * newest's failure. The common verdict; l holds the drain on DKV_OK.
+ */
+static dkv_status_t choose(dkv_ctx_t *ctx, const char *dir, load_t *l,
+                           dkv_status_t *mine_p)
+{
+    skip_t s                              = {0};
+    char first[sizeof(ctx->stage.detail)] = "";
+    dkv_status_t verdict, first_st = DKV_OK;
+    int again = 0;
+
+    for (;;) {
+        verdict = prepare(ctx, dir, l, &s, mine_p);
+        if ((verdict == DKV__LOAD_AGAIN) && (++again < LOAD_ATTEMPTS)) {
+            DKV_LOG_INFO("load of %s: a drain was committed meanwhile, "
+                         "reading the manifest again",
+                         dir);
+            reset(l);
+            continue;
+        }
+        explain(ctx, dir, l, verdict, *mine_p);
+        if (((verdict != DKV_ERR_CORRUPT) && (verdict != DKV_ERR_NOT_FOUND)) ||
+            (s.tried[0] == '\0') || (s.n == LOAD_FALLBACKS)) {
+            break;
+        }
+        if (s.n == 0) {
+            first_st = verdict;
+            memcpy(first, ctx->stage.detail, sizeof(first));
+        }
+        DKV_LOG_WARN("load of %s: %s; trying the drain before it", dir,
+                     ctx->stage.detail);
+        memcpy(s.names[s.n++], s.tried, sizeof(s.tried));
+        reset(l);
+    }
+    if ((s.n > 0) && (verdict != DKV_OK)) {
+        verdict = first_st;
+        memcpy(ctx->stage.detail, first, sizeof(first));
+    } else if (s.n > 0) {
+        dkv__stage_detail(ctx,
+                          "load of %s: loaded the older drain %016llx "
+                          "(label \"%s\") because the newest failed: "
+                          "%s",
+                          dir, (unsigned long long)l->m.id, l->m.label, first);
+        DKV_LOG_WARN("%s", ctx->stage.detail);
+    }
+    return (verdict == DKV__LOAD_AGAIN) ? DKV_ERR_STATE : verdict;
+}
+
 dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
 {
     load_t       l = {0};
     dkv_status_t mine_st = DKV_OK, status, quiet = DKV_OK;
-    dkv_status_t verdict = DKV__LOAD_AGAIN;
-    int          attempt;
 
     /* The files are shared out over the live members: a member a fence
      * reported lost takes none (its share would silently go missing). */
@@ -258,26 +390,7 @@ dkv_status_t dkv__stage_load(dkv_ctx_t *ctx, const char *dir)
     /* A drain of this job still running (maybe into @p dir) first. */
     (void)dkv__stage_settle(ctx);
     ctx->stage.detail[0] = '\0';
-    for (attempt = 0; (verdict == DKV__LOAD_AGAIN) && (attempt < LOAD_ATTEMPTS);
-         attempt++) {
-        if (attempt > 0) {
-            DKV_LOG_INFO("load of %s: a drain was committed meanwhile, "
-                         "reading the manifest again", dir);
-            release(&l, 0);
-            l = (load_t){.me = l.me, .members = l.members};
-        }
-        verdict = prepare(ctx, dir, &l, &mine_st);
-    }
-    status = (verdict == DKV__LOAD_AGAIN) ? DKV_ERR_STATE : verdict;
-    if (verdict == DKV__LOAD_AGAIN) {
-        dkv__stage_detail(ctx, "load of %s: the drain in it changed %d "
-                               "times while loading", dir, LOAD_ATTEMPTS);
-    } else if ((status == DKV_ERR_CORRUPT) && (mine_st == DKV_OK)) {
-        name_bad_file(ctx, dir, &l);
-    } else if ((status != DKV_OK) && (mine_st == DKV_OK)) {
-        dkv__stage_detail(ctx, "load of %s: failed on another rank: %s", dir,
-                          dkv_strerror(status));
-    }
+    status               = choose(ctx, dir, &l, &mine_st);
     if (status == DKV_OK) {
         mine_st = store_mine(ctx, &l);
         quiet   = dkv__client_quiet(&ctx->client);

@@ -94,12 +94,15 @@ dkv_mpi_test(NAME contract_staging_drain_unwritable_proc SOURCE test_contract_st
 #   main    the staging sequence, then loads into other job shapes
 #   dedicated  drain and load with a dedicated holder
 #   damage  damaged copies of a drain load nothing, name the file
+# Each directory holds one drain here (DKV_DRAIN_KEEP=1: a new drain
+# replaces the old one); several versions are tested in drain_versions.
 foreach(case errors unwritable empty main dedicated damage)
   add_test(NAME mpi.contract_staging_drain_${case}
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/contract_staging.sh ${DKVRUN}
             $<TARGET_FILE:test_contract_staging> ${case})
   set_tests_properties(mpi.contract_staging_drain_${case} PROPERTIES
-    LABELS mpi TIMEOUT 120 ENVIRONMENT "DKV_TIMEOUT_MS=10000"
+    LABELS mpi TIMEOUT 120
+    ENVIRONMENT "DKV_TIMEOUT_MS=10000;DKV_DRAIN_KEEP=1"
     PASS_REGULAR_EXPRESSION "PASS contract_staging ${case}"
     FAIL_REGULAR_EXPRESSION "FAIL")
 endforeach()

@@ -47,7 +47,7 @@ grep -q "$(basename "$f"): record 0 at offset 32" "$dir/err" ||
     fail "verify names file and record"
 
 echo "== no manifest"
-rm "$dir/dramkv-drain.manifest"
+rm "$dir"/dkv-*.manifest
 ls_out=$("$tool" ls "$dir") || fail "ls exit $?"
 echo "$ls_out"
 grep -Eq ' 3 +0 +0 incomplete$' <<<"$ls_out" || fail "ls incomplete"

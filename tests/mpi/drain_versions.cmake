@@ -25,3 +25,12 @@ add_test(NAME mpi.drain_tool
           $<TARGET_FILE:test_staging> $<TARGET_FILE:dkv-drain>)
 set_tests_properties(mpi.drain_tool PROPERTIES LABELS mpi TIMEOUT 120
   PASS_REGULAR_EXPRESSION "PASS drain_tool" FAIL_REGULAR_EXPRESSION "FAIL")
+
+# Several drains kept (DKV_DRAIN_KEEP=3), the newest damaged: the load
+# falls back to the one before it and says so (item 6).
+dkv_mpi_test(NAME load_versions SOURCE test_load_versions.c NP 2
+  ARGS ${CMAKE_CURRENT_BINARY_DIR} TIMEOUT 90
+  ENV DKV_HOLDERS=all DKV_DRAIN_KEEP=3)
+set_tests_properties(mpi.load_versions PROPERTIES
+  PASS_REGULAR_EXPRESSION "PASS rank [01].*PASS rank [01]"
+  FAIL_REGULAR_EXPRESSION "FAIL")

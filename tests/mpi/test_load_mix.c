@@ -49,8 +49,8 @@ static void drain_to(dkv_ctx_t *ctx, const char *dir)
     T_OK(dkv_fence(ctx));
 }
 
-/* Move drain @p from's files into @p to, remove @p to's own data files,
- * then rename @p from's manifest over @p to's: a commit as it looks from
+/* Move drain @p from's data files into @p to, remove @p to's own, then
+ * move @p from's manifest in (the newest now): a commit as it looks from
  * a reader's side. */
 static void commit_into(const char *from, const char *to)
 {
@@ -70,16 +70,23 @@ static void commit_into(const char *from, const char *to)
     d = opendir(from);
     T_CHECK(d != NULL);
     while ((de = readdir(d)) != NULL) {
-        if (fnmatch("dkv-*", de->d_name, 0) == 0) {
+        if (fnmatch("dkv-*.dat", de->d_name, 0) == 0) {
             snprintf(src, sizeof(src), "%s/%s", from, de->d_name);
             snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name);
             T_CHECK(rename(src, dst) == 0);
         }
     }
     closedir(d);
-    snprintf(src, sizeof(src), "%s/dramkv-drain.manifest", from);
-    snprintf(dst, sizeof(dst), "%s/dramkv-drain.manifest", to);
-    T_CHECK(rename(src, dst) == 0);
+    d = opendir(from);
+    T_CHECK(d != NULL);
+    while ((de = readdir(d)) != NULL) {
+        if (fnmatch("dkv-*.manifest", de->d_name, 0) == 0) {
+            snprintf(src, sizeof(src), "%s/%s", from, de->d_name);
+            snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name);
+            T_CHECK(rename(src, dst) == 0);
+        }
+    }
+    closedir(d);
 }
 
 int main(int argc, char **argv)

@@ -336,23 +336,15 @@ static int run_deadholder(dkv_ctx_t *ctx, const char *dir, char *buf)
     return 0;
 }
 
-/* The drain id the manifest of @p dir names ("" if none) into @p id. */
+/* The id of the drain a load of @p dir takes ("" if none) into @p id. */
 static void manifest_id(const char *dir, char *id, size_t len)
 {
-    char  path[4096], line[48];
-    FILE *f;
+    dkv_drain_desc_t d;
+    size_t n = 0;
 
     id[0] = '\0';
-    snprintf(path, sizeof(path), "%s/dramkv-drain.manifest", dir);
-    f = fopen(path, "r");
-    while ((f != NULL) && (fgets(line, sizeof(line), f) != NULL)) {
-        if (strncmp(line, "id ", 3) == 0) {
-            snprintf(id, len, "%s", line + 3);
-            break;
-        }
-    }
-    if (f != NULL) {
-        fclose(f);
+    if ((dkv_drain_info(dir, &d, 1, &n) == DKV_OK) && (n > 0) && d.newest) {
+        snprintf(id, len, "%016llx", (unsigned long long)d.id);
     }
 }
 

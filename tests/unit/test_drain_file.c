@@ -28,6 +28,7 @@
 #include "drain_file.h"
 
 #define ID 0x0123456789abcdefull
+#define MANIFEST_ID "dkv-0123456789abcdef.manifest"
 #define OTHER 0xfedcba9876543210ull
 #define BIG (5u << 20)
 #define NSMALL 300 /* more records than one write batch holds */
@@ -354,7 +355,8 @@ static dkv__drain_manifest_t write_drain(fixture_t *t, uint64_t id)
 {
     dkv__drain_item_t items[2] = {{"a", 1, "1", 1, 0, 0},
                                   {"b", 1, "22", 2, 0, 0}};
-    dkv__drain_manifest_t m    = {id, 2, calloc(2, sizeof(*m.files))};
+    dkv__drain_manifest_t m    = {
+           .id = id, .nfiles = 2, .files = calloc(2, sizeof(*m.files))};
 
     assert_non_null(m.files);
     write_file(t, id, 1, items, 2, &m.files[0]);
@@ -385,6 +387,7 @@ static void test_manifest_round_trip(void **state)
                          DKV_OK);
     }
     assert_int_equal(count_entries(t), 3); /* no temporary file left */
+    assert_string_equal(got.file, MANIFEST_ID);
     dkv__drain_manifest_free(&got);
     dkv__drain_manifest_free(&got);
     dkv__drain_manifest_free(NULL);
@@ -399,7 +402,7 @@ static void test_manifest_missing(void **state)
     assert_int_equal(
         dkv__drain_manifest_read(t->dir, &m, t->err, sizeof(t->err)),
         DKV_ERR_NOT_FOUND);
-    assert_err_names(t, DKV__DRAIN_MANIFEST);
+    assert_err_names(t, "dkv-*.manifest");
     assert_null(m.files);
 }
 
@@ -448,14 +451,14 @@ static void test_manifest_flipped(void **state)
     size_t len, i;
     char *orig;
 
-    path_of(t, DKV__DRAIN_MANIFEST, path);
+    path_of(t, MANIFEST_ID, path);
     orig = read_all(path, &len);
     for (i = 0; i < len; i++) {
         orig[i] ^= 0x01;
         put_all(path, orig, len);
         orig[i] ^= 0x01;
         assert_int_equal(read_manifest(t), DKV_ERR_CORRUPT);
-        assert_err_names(t, DKV__DRAIN_MANIFEST);
+        assert_err_names(t, MANIFEST_ID);
     }
     put_all(path, orig, len - 1);
     assert_int_equal(read_manifest(t), DKV_ERR_CORRUPT);
@@ -552,7 +555,7 @@ static void test_manifest_write_invalid(void **state)
 {
     fixture_t *t                    = *state;
     dkv__drain_file_info_t files[2] = {{NAME0, 96, 1, 4}, {NAME0, 96, 1, 4}};
-    dkv__drain_manifest_t m         = {ID, 2, files};
+    dkv__drain_manifest_t m         = {.id = ID, .nfiles = 2, .files = files};
 
     assert_int_equal(
         dkv__drain_manifest_write(t->dir, &m, t->err, sizeof(t->err)),
@@ -761,7 +764,7 @@ static void test_no_dir(void **state)
     fixture_t *t               = *state;
     dkv__drain_item_t items[1] = {{"key", 3, "value", 5, 0, 0}};
     dkv__drain_file_info_t info;
-    dkv__drain_manifest_t m = {ID, 1, &info};
+    dkv__drain_manifest_t m = {.id = ID, .nfiles = 1, .files = &info};
     char dir[256];
 
     path_of(t, "missing", dir);
@@ -847,6 +850,98 @@ static void test_manifest_concurrent(void **state)
     }
     assert_int_equal(read_manifest(t), DKV_OK);
     assert_int_equal(count_entries(t), 3);
+    free(m.files);
+}
+
+/* Drain @p id of one file, committed at time @p when with @p label, the
+ * newest @p keep kept. */
+static void commit_at(fixture_t *t, uint64_t id, int64_t when,
+                      const char *label, unsigned keep,
+                      dkv__drain_file_info_t *info)
+{
+    dkv__drain_item_t items[1] = {{"k", 1, "v", 1, 0, 0}};
+    dkv__drain_manifest_t m    = {
+           .id = id, .nfiles = 1, .files = info, .time_s = when};
+
+    snprintf(m.label, sizeof(m.label), "%s", label);
+    write_file(t, id, 0, items, 1, info);
+    assert_int_equal(
+        dkv__drain_manifest_commit(t->dir, &m, keep, t->err, sizeof(t->err)),
+        DKV_OK);
+}
+
+/* DKV_DRAIN_KEEP=2: three commits keep the newest two, listed newest
+ * first with their times and labels; the pointer names the newest. */
+static void test_versions_keep(void **state)
+{
+    fixture_t *t = *state;
+    dkv__drain_file_info_t a, b, c;
+    dkv__drain_manifest_t *list = NULL, got = {0};
+    size_t n = 0;
+
+    commit_at(t, 0x1111, 100, "step-000100", 2, &a);
+    commit_at(t, 0x2222, 200, "step-000200", 2, &b);
+    assert_true(exists(t, a.name));
+    commit_at(t, 0x3333, 300, "", 2, &c);
+    assert_false(exists(t, a.name));
+    assert_false(exists(t, "dkv-0000000000001111.manifest"));
+    assert_true(exists(t, b.name));
+    assert_true(exists(t, c.name));
+    assert_int_equal(dkv__drain_versions(t->dir, &list, &n), DKV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, 0x3333);
+    assert_int_equal(list[0].time_s, 300);
+    assert_string_equal(list[0].label, "");
+    assert_int_equal(list[1].id, 0x2222);
+    assert_string_equal(list[1].label, "step-000200");
+    dkv__drain_versions_free(list, n);
+    assert_int_equal(
+        dkv__drain_manifest_read(t->dir, &got, t->err, sizeof(t->err)), DKV_OK);
+    assert_int_equal(got.id, 0x3333);
+    dkv__drain_manifest_free(&got);
+    /* keep 1: only the newest stays */
+    commit_at(t, 0x4444, 400, "x", 1, &a);
+    assert_false(exists(t, b.name));
+    assert_false(exists(t, c.name));
+    assert_int_equal(count_entries(t), 2);
+}
+
+/* A format 1 manifest (before versions: no time, no label) still reads;
+ * a label with a space is refused when writing. */
+static void test_manifest_format1(void **state)
+{
+    fixture_t *t            = *state;
+    dkv__drain_manifest_t m = write_drain(t, ID), got = {0};
+    char text[512], path[256];
+    int len;
+
+    len = snprintf(text, sizeof(text),
+                   "dramkv-drain 1\nid %016llx\nfiles 2\n"
+                   "file %s %llu %llu %llu\nfile %s %llu %llu %llu\n",
+                   (unsigned long long)ID, m.files[0].name,
+                   (unsigned long long)m.files[0].file_bytes,
+                   (unsigned long long)m.files[0].records,
+                   (unsigned long long)m.files[0].payload_bytes,
+                   m.files[1].name, (unsigned long long)m.files[1].file_bytes,
+                   (unsigned long long)m.files[1].records,
+                   (unsigned long long)m.files[1].payload_bytes);
+    snprintf(text + len, sizeof(text) - (size_t)len, "crc %08x\n",
+             (unsigned)dkv__crc32c(0, text, (size_t)len));
+    path_of(t, MANIFEST_ID, path);
+    assert_int_equal(unlink(path), 0);
+    path_of(t, DKV__DRAIN_MANIFEST, path);
+    put_all(path, text, strlen(text));
+    assert_int_equal(
+        dkv__drain_manifest_read(t->dir, &got, t->err, sizeof(t->err)), DKV_OK);
+    assert_int_equal(got.id, ID);
+    assert_int_equal(got.nfiles, 2);
+    assert_int_equal(got.time_s, 0);
+    assert_string_equal(got.label, "");
+    dkv__drain_manifest_free(&got);
+    snprintf(m.label, sizeof(m.label), "a b");
+    assert_int_equal(
+        dkv__drain_manifest_write(t->dir, &m, t->err, sizeof(t->err)),
+        DKV_ERR_INVALID);
     free(m.files);
 }
 
@@ -990,6 +1085,8 @@ int main(void)
         T(test_random_corruption),
         T(test_issue12_put_crc_travels),
         T(test_version1_reads),
+        T(test_versions_keep),
+        T(test_manifest_format1),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,7 +60,7 @@ static const dkv__drain_item_t items[3] = {
 static void make_drain(const char *dir, uint64_t id, size_t nfiles, int commit,
                        dkv__drain_file_info_t *files)
 {
-    dkv__drain_manifest_t m = {id, nfiles, files};
+    dkv__drain_manifest_t m = {.id = id, .nfiles = nfiles, .files = files};
     char err[512];
     size_t i;
 
