@@ -10,9 +10,14 @@
  * entry while its bytes are being sent; a replaced or removed entry is freed
  * when its last pin goes, so bytes in flight are never freed.
  *
- * Memory: 32 bytes of header per entry, the value 8-byte aligned after the
- * key, and the bucket array grown at two entries per bucket; about 50
+ * Memory: 40 bytes of header per entry, the value 8-byte aligned after the
+ * key, and the bucket array grown at two entries per bucket; about 58
  * bytes per key beyond key and value, malloc's own included.
+ *
+ * Time: every operation is O(1) on average, none proportional to the
+ * store. The bucket array grows by incremental rehash (a few buckets move
+ * per operation, as Redis's dict does), and entries outside the table sit
+ * on a doubly linked list, so unpinning or publishing one is O(1).
  *
  * Accounting: an entry charges key_len + value_len bytes from reserve until
  * it is freed. A reserve that would exceed the limit fails with
@@ -27,7 +32,8 @@
 #include "dramkv.h"
 
 typedef struct dkv__store_entry {
-    struct dkv__store_entry *next;      /* hash chain */
+    struct dkv__store_entry *next;      /* hash chain, or unpublished list */
+    struct dkv__store_entry *prev;      /* unpublished list only */
     size_t                   value_len;
     uint32_t                 hash;      /* low 32 bits of the key's hash */
     uint32_t                 pins;      /* in-flight readers */
@@ -41,11 +47,18 @@ typedef struct dkv__store_entry {
 typedef struct dkv__store {
     dkv__store_entry_t **buckets;
     size_t               nbuckets; /* power of two */
+    /* While growing: the previous bucket array, whose buckets below
+     * rehash_pos have been moved to buckets[]. A key lives in the old
+     * array if its old bucket is not yet moved, else in the new one. */
+    dkv__store_entry_t **old_buckets;
+    size_t               old_nbuckets; /* 0: not growing */
+    size_t               rehash_pos;
     size_t               count;    /* published entries */
     size_t               used;     /* bytes charged (all live entries) */
     size_t               limit;    /* 0: no limit */
     /* Live entries outside the table (reserved, or replaced/removed but
-     * pinned), chained by next, so that cleanup can free them too. */
+     * pinned), doubly linked by next/prev, so that cleanup can free them
+     * too and any one leaves in O(1). */
     dkv__store_entry_t  *unpublished;
     /* One freed large block kept for the next large value of about its
      * size (checkpoints overwrite the same keys with the same sizes): its
@@ -96,7 +109,8 @@ dkv_status_t dkv__store_remove(dkv__store_t *s, const char *key,
 /*
  * Visit the published entries: start with *@p bucket = 0 and @p prev =
  * NULL, pass the last answer back as @p prev; NULL at the end. The table
- * must not change during a walk.
+ * must not change during a walk (no reserve, publish, lookup or remove:
+ * each may move entries between bucket arrays).
  */
 dkv__store_entry_t *dkv__store_next(const dkv__store_t *s, size_t *bucket,
                                     dkv__store_entry_t *prev);
@@ -110,5 +124,10 @@ void dkv__store_unpin(dkv__store_t *s, dkv__store_entry_t *e);
  * (reserved, or kept by a pin). A holder with no request in flight and no
  * drain has none; more means a leaked pin or reservation. O(entries). */
 size_t dkv__store_held(const dkv__store_t *s);
+
+/* Move up to @p nbuckets buckets of an unfinished grow; returns 1 while
+ * more remain. Operations do this by themselves; an idle holder may call
+ * it to finish early. */
+int dkv__store_rehash_step(dkv__store_t *s, size_t nbuckets);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -474,7 +475,7 @@ static void test_value_alignment(void **state)
         assert_memory_equal(e->key, key, len);
         dkv__store_publish(s, e);
     }
-    assert_int_equal(sizeof(dkv__store_entry_t), 32);
+    assert_int_equal(sizeof(dkv__store_entry_t), 40);
 }
 
 /* A walk visits every published entry exactly once, and nothing else. */
@@ -509,12 +510,148 @@ static void test_walk(void **state)
     dkv__store_abort(s, reserved);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * Issue 11: 100,000 pinned entries replaced (a drain snapshot whose keys
+ * were all overwritten), then unpinned oldest first. With the singly
+ * linked unpublished list each unpin walked the whole list (32.6 s on the
+ * holder thread); doubly linked it is O(1) each.
+ */
+static void test_issue11_unpin_many_o1(void **state)
+{
+    enum { N = 100000 };
+    dkv__store_t *s = *state;
+    static dkv__store_entry_t *pinned[N];
+    char key[32];
+    size_t used_old;
+    double t0;
+    int i;
+
+    for (i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "pin-%d", i);
+        pinned[i] = put(s, key, "old");
+        dkv__store_pin(pinned[i]);
+    }
+    used_old = s->used;
+    for (i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "pin-%d", i);
+        put(s, key, "new!");
+    }
+    assert_int_equal(dkv__store_held(s), N);
+    t0 = now_s();
+    for (i = 0; i < N; i++) { /* oldest first: the far end of the list */
+        dkv__store_unpin(s, pinned[i]);
+    }
+    print_message("unpin of %d replaced entries: %.1f ms\n", N,
+                  (now_s() - t0) * 1e3);
+    assert_true(now_s() - t0 < 2.0); /* was 32.6 s */
+    assert_int_equal(dkv__store_held(s), 0);
+    assert_null(s->unpublished);
+    assert_int_equal(s->used, used_old + N); /* "new!" is 1 byte longer */
+    assert_value(get(s, "pin-0"), "new!");
+    assert_value(get(s, "pin-99999"), "new!");
+}
+
+/* Unlinking from the middle, head and tail of the unpublished list. */
+static void test_issue11_unpublished_unlink_anywhere(void **state)
+{
+    dkv__store_t *s = *state;
+    dkv__store_entry_t *e[5];
+    char key[4] = "u0";
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        key[1] = (char)('0' + i);
+        assert_int_equal(dkv__store_reserve(s, key, 2, hash_of(key), 1, &e[i]),
+                         DKV_OK);
+    }
+    dkv__store_abort(s, e[2]);   /* middle */
+    dkv__store_abort(s, e[4]);   /* head (newest) */
+    dkv__store_publish(s, e[0]); /* tail (oldest) */
+    assert_int_equal(dkv__store_held(s), 2);
+    dkv__store_abort(s, e[3]);
+    dkv__store_abort(s, e[1]);
+    assert_null(s->unpublished);
+    assert_int_equal(dkv__store_held(s), 0);
+    assert_int_equal(s->count, 1);
+}
+
+/*
+ * Issue 11: growing the bucket array moves at most a few buckets per
+ * operation, and every key stays reachable (lookup, overwrite, remove,
+ * walk) while entries sit in both arrays.
+ */
+static void test_issue11_incremental_rehash(void **state)
+{
+    enum { N = 20000 };
+    dkv__store_t *s = *state;
+    dkv__store_entry_t *e = NULL;
+    size_t pos, bucket, walked, grows = 0, mid_checks = 0;
+    char key[32];
+    int i, j;
+
+    for (i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "rh-%d", i);
+        pos = s->rehash_pos;
+        put(s, key, "v");
+        if (s->old_nbuckets != 0) {
+            grows += (s->rehash_pos == 0);
+            /* One publish moved at most 8 old buckets. */
+            assert_true(s->rehash_pos <= pos + 8);
+        }
+        if ((s->old_nbuckets != 0) && (s->rehash_pos > 0) &&
+            (i % 97 == 0)) {
+            mid_checks++;
+            for (j = 0; j <= i; j += 7) {
+                snprintf(key, sizeof(key), "rh-%d", j);
+                assert_non_null(dkv__store_lookup(s, key, strlen(key),
+                                                  hash_of(key)));
+            }
+            walked = 0;
+            bucket = 0;
+            e      = NULL;
+            while ((e = dkv__store_next(s, &bucket, e)) != NULL) {
+                walked++;
+            }
+            assert_int_equal(walked, s->count);
+        }
+    }
+    assert_true(grows >= 4); /* 1024 -> 16384 buckets */
+    assert_true(mid_checks > 0);
+    /* Overwrite and remove half while a grow may be running. */
+    for (i = 0; i < N; i += 2) {
+        snprintf(key, sizeof(key), "rh-%d", i);
+        put(s, key, "w");
+        assert_int_equal(dkv__store_remove(s, key, strlen(key), hash_of(key)),
+                         DKV_OK);
+    }
+    assert_int_equal(s->count, N / 2);
+    while (dkv__store_rehash_step(s, 1)) {
+    }
+    assert_int_equal(s->old_nbuckets, 0);
+    for (i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "rh-%d", i);
+        e = get(s, key);
+        assert_true((e == NULL) == (i % 2 == 0));
+    }
+}
+
 #define STORE_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(test_init),
+        STORE_TEST(test_issue11_unpin_many_o1),
+        STORE_TEST(test_issue11_unpublished_unlink_anywhere),
+        STORE_TEST(test_issue11_incremental_rehash),
         STORE_TEST(test_insert_lookup),
         STORE_TEST(test_same_hash_chain),
         STORE_TEST(test_overwrite),
