@@ -26,7 +26,7 @@
 #define DKV__STORE_VALUE_ALIGN 8
 #define DKV__STORE_LOAD        2 /* entries per bucket before growing */
 
-_Static_assert(sizeof(dkv__store_entry_t) == 32, "store entry header grew");
+_Static_assert(sizeof(dkv__store_entry_t) == 40, "store entry header grew");
 _Static_assert(alignof(max_align_t) >= DKV__STORE_VALUE_ALIGN,
                "malloc must return 8-byte aligned blocks");
 
@@ -250,6 +250,7 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     e->published = 0;
     e->has_crc   = 0;
     e->crc       = 0;
+    e->generation = 0;
     memcpy(e->key, key, key_len);
     e->key[key_len] = '\0';
 
@@ -269,6 +270,9 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e)
     dkv__store_entry_t **link;
     dkv__store_entry_t *old;
 
+    if (e->generation == 0) {
+        (void)dkv__store_stamp(s, e, 0);
+    }
     unpublished_unlink(s, e);
     link         = find_link(s, e->key, e->key_len, e->hash);
     old          = *link;
@@ -285,6 +289,24 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e)
     s->count++;
     if (s->count > DKV__STORE_LOAD * s->nbuckets) {
         grow(s);
+    }
+}
+
+uint64_t dkv__store_stamp(dkv__store_t *s, dkv__store_entry_t *e,
+                          uint64_t at_least)
+{
+    uint64_t next = s->generation + 1;
+
+    dkv__store_stamp_exact(s, e, (next > at_least) ? next : at_least);
+    return e->generation;
+}
+
+void dkv__store_stamp_exact(dkv__store_t *s, dkv__store_entry_t *e,
+                            uint64_t generation)
+{
+    e->generation = generation;
+    if (generation > s->generation) {
+        s->generation = generation;
     }
 }
 
