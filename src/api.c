@@ -23,8 +23,8 @@ static size_t key_length(const char *key)
     return (len > DKV_KEY_MAX) ? 0 : len;
 }
 
-static dkv_status_t check_call(const dkv_ctx_t *ctx, const char *key,
-                               size_t *key_len_p)
+dkv_status_t dkv__api_check_key(const dkv_ctx_t *ctx, const char *key,
+                                size_t *key_len_p)
 {
     dkv_status_t status = dkv__ctx_check(ctx);
 
@@ -42,17 +42,27 @@ static int bad_value(const void *value, size_t size)
     return ((value == NULL) && (size > 0)) || (size > DKV__WIRE_VALUE_MAX);
 }
 
+dkv_status_t dkv__api_check_write(const dkv_ctx_t *ctx, const char *key,
+                                  const void *value, size_t size,
+                                  size_t *key_len_p)
+{
+    dkv_status_t status = dkv__api_check_key(ctx, key, key_len_p);
+
+    if ((status == DKV_OK) && bad_value(value, size)) {
+        return DKV_ERR_INVALID;
+    }
+    return status;
+}
+
 dkv_status_t dkv_put(dkv_ctx_t *ctx, const char *key, const void *value,
                      size_t size)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_write(ctx, key, value, size,
+                                               &key_len);
 
     if (status != DKV_OK) {
         return status;
-    }
-    if (bad_value(value, size)) {
-        return DKV_ERR_INVALID;
     }
     return dkv__client_put(&ctx->client, key, key_len, value, size);
 }
@@ -61,7 +71,7 @@ dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
                         size_t size, dkv_request_t **req_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_key(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -76,7 +86,7 @@ dkv_status_t dkv_put_nb(dkv_ctx_t *ctx, const char *key, const void *value,
 dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_key(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -89,7 +99,7 @@ dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
                         dkv_request_t **req_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_key(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;
@@ -101,17 +111,27 @@ dkv_status_t dkv_get_nb(dkv_ctx_t *ctx, const char *key, void *buf,
                                  size_p, NULL, 1, req_p);
 }
 
+dkv_status_t dkv__api_check_read(const dkv_ctx_t *ctx, const char *key,
+                                 const void *buf, size_t len,
+                                 size_t *key_len_p)
+{
+    dkv_status_t status = dkv__api_check_key(ctx, key, key_len_p);
+
+    if ((status == DKV_OK) && (buf == NULL) && (len > 0)) {
+        return DKV_ERR_INVALID;
+    }
+    return status;
+}
+
 dkv_status_t dkv_get(dkv_ctx_t *ctx, const char *key, void *buf,
                      size_t buf_size, size_t *size_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_read(ctx, key, buf, buf_size,
+                                              &key_len);
 
     if (status != DKV_OK) {
         return status;
-    }
-    if ((buf == NULL) && (buf_size > 0)) {
-        return DKV_ERR_INVALID;
     }
     return dkv__client_get(&ctx->client, key, key_len, buf, buf_size, size_p,
                            NULL, -1);
@@ -121,7 +141,7 @@ dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key, void **value_p,
                            size_t *size_p)
 {
     size_t       key_len;
-    dkv_status_t status = check_call(ctx, key, &key_len);
+    dkv_status_t status = dkv__api_check_key(ctx, key, &key_len);
 
     if (status != DKV_OK) {
         return status;

@@ -12,6 +12,8 @@
  *          (zero-copy above rndv_thresh); the pin is dropped when the send
  *          completes, so an overwrite meanwhile never frees bytes in flight;
  *   DELETE unpublishes the entry and acks.
+ * Generations, conditions (put_if, delete_if, replica copies) and byte
+ * ranges are decided in holder_cond.c, at the same points.
  * Ordering: ops are handled in arrival order. A rendezvous put still
  * receiving when a later put or delete of the same key is applied is marked
  * superseded and is dropped (but acked) when its data lands, so puts from
@@ -65,6 +67,9 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->early      = NULL;
     op->reserved   = 0;
     op->lend       = 0;
+    op->generation = 0;
+    op->range_off  = 0;
+    op->range_len  = 0;
     op->seq        = ++h->seq;
     return op;
 }
@@ -140,6 +145,7 @@ static ucs_status_t on_request(void *arg, const void *header,
         return UCS_OK; /* drops the data */
     }
     op->valid = 1;
+    dkv__wire_ext(header, &op->hdr, &op->ext);
     if (key != NULL) {
         memcpy(op->key, key, op->hdr.key_len + 1);
     } else {
@@ -257,11 +263,14 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     }
     memset(&fields, 0, sizeof(fields));
     fields.value_len = len;
+    if ((kind == DKV__MSG_PUT_ACK) || (kind == DKV__MSG_DELETE_ACK)) {
+        fields.aux = op->generation;
+    }
     if (op->lend) {
         fields.flags     = DKV__WIRE_FLAG_LOCAL; /* descriptor, not value */
-        fields.value_len = op->entry->value_len;
+        fields.value_len = op->range_len;
     } else if ((op->entry != NULL) && op->entry->has_crc && (len > 0) &&
-               !op->reserved) {
+               !op->reserved && (len == op->entry->value_len)) {
         fields.flags = DKV__WIRE_FLAG_VCRC;
         fields.aux   = op->entry->crc;
     }
@@ -270,7 +279,19 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     fields.req_id    = op->hdr.req_id;
     fields.secret    = h->cfg.secret;
     fields.sender    = (uint32_t)h->cfg.rank;
-    dkv__wire_pack(&op->reply, &fields, NULL, 0);
+    if ((kind == DKV__MSG_GET_REPLY) && op->valid &&
+        (op->hdr.flags & DKV__WIRE_FLAG_EXT)) {
+        dkv__wire_ext_t ext = {.generation = op->generation,
+                               .offset     = op->range_off,
+                               .length     = (op->entry != NULL)
+                                                 ? op->entry->value_len
+                                                 : 0};
+
+        op->reply_len = dkv__wire_pack_ext(&op->reply, &fields, NULL, 0,
+                                           &ext);
+    } else {
+        op->reply_len = dkv__wire_pack(&op->reply, &fields, NULL, 0);
+    }
 
     memset(&param, 0, sizeof(param));
     param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
@@ -281,8 +302,8 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     param.flags        = (len >= h->cfg.rndv_thresh) ? UCP_AM_SEND_FLAG_RNDV
                                                      : 0;
     op->reply_ns = dkv__now_ns();
-    sreq = ucp_am_send_nbx(ep, kind, &op->reply, sizeof(op->reply),
-                           value, len, &param);
+    sreq = ucp_am_send_nbx(ep, kind, &op->reply, op->reply_len, value, len,
+                           &param);
     if (UCS_PTR_IS_PTR(sreq)) {
         op->ucx_req = sreq;
         op->state   = DKV__OP_REPLYING;
@@ -346,6 +367,7 @@ static void supersede_on(dkv__list_t *list, const dkv__op_t *op)
         dkv__op_t *old = DKV__CONTAINER_OF(l, dkv__op_t, flight);
 
         if ((old->seq < op->seq) && (old->hdr.kind == DKV__MSG_PUT) &&
+            dkv__holder_cond_supersedable(old) &&
             (old->hash == op->hash) &&
             (old->hdr.key_len == op->hdr.key_len) &&
             (memcmp(old->key, op->key, op->hdr.key_len) == 0)) {
@@ -395,6 +417,16 @@ dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
         dkv__store_abort(&h->store, e);
         return status;
     }
+    switch (dkv__holder_cond_stamp(h, op, e)) {
+    case DKV__COND_CONFLICT:
+        dkv__store_abort(&h->store, e);
+        return DKV_ERR_CONFLICT;
+    case DKV__COND_STALE:
+        dkv__store_abort(&h->store, e);
+        return DKV_OK;
+    default:
+        break;
+    }
     supersede(h, op);
     dkv__store_publish(&h->store, e);
     if (++h->stored == h->cfg.fault.corrupt) {
@@ -414,6 +446,9 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
 
     h->stats.puts++;
     dkv__fault_hit(DKV__FAULT_PUT_HOLDER_BEFORE_STORE, op->key);
+    if (dkv__holder_cond_refuse(h, op, DKV__MSG_PUT_ACK)) {
+        return;
+    }
     status = dkv__store_reserve(&h->store, op->key, op->hdr.key_len, op->hash,
                                 op->hdr.value_len, &e);
     if (status != DKV_OK) {
@@ -491,6 +526,7 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
         dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
         return;
     }
+    dkv__holder_cond_range(op, e);
     if (dkv__holder_local_lend(h, op, e)) {
         return; /* the client reads it */
     }
@@ -498,19 +534,24 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
     op->entry = e;
     dkv__fault_hit(DKV__FAULT_GET_HOLDER_BEFORE_REPLY, op->key);
     dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK,
-                           dkv__store_value(e), e->value_len);
+                           (char *)dkv__store_value(e) + op->range_off,
+                           op->range_len);
     /* The op may be back in the pool; the entry is still published. */
     dkv__fault_hit(DKV__FAULT_GET_HOLDER_AFTER_REPLY, e->key);
 }
 
 static void do_delete(dkv__holder_t *h, dkv__op_t *op)
 {
+    dkv_status_t status;
+
     h->stats.deletes++;
     dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_REMOVE, op->key);
-    supersede(h, op);
-    (void)dkv__store_remove(&h->store, op->key, op->hdr.key_len, op->hash);
+    status = dkv__holder_cond_delete(h, op);
+    if (status == DKV_OK) {
+        supersede(h, op);
+    }
     dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_ACK, op->key);
-    dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, status, NULL, 0);
 }
 
 static void serve_new(dkv__holder_t *h, dkv__op_t *op)

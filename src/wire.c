@@ -190,7 +190,8 @@ static const char *check_ext(const dkv__wire_hdr_t *hdr, const char *buf)
         return "bad range";
     }
     if ((ext.mode == DKV__WIRE_GEN_FOLLOW) &&
-        ((hdr->kind != DKV__MSG_PUT) || (ext.generation == 0) ||
+        (((hdr->kind != DKV__MSG_PUT) && (hdr->kind != DKV__MSG_DELETE)) ||
+         (ext.generation == 0) ||
          (hdr->flags & DKV__WIRE_FLAG_COND))) {
         return "bad extension";
     }

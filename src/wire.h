@@ -42,6 +42,8 @@
  *              first byte in the data part (which holds at most the range).
  *   PUT        mode: DKV__WIRE_GEN_*; generation: the proposal or the
  *              decided generation (FOLLOW).
+ *   DELETE     FOLLOW: a replica's copy of a decided delete of the value
+ *              of that generation: removes only values no newer.
  *   *_ACK      generation of the value stored (PUT) or of the current one
  *              (a failed condition); 0: absent.
  */
@@ -55,9 +57,10 @@
 /* How a PUT's generation is chosen (ext.mode). */
 enum {
     DKV__WIRE_GEN_NEW    = 0, /* the holder's next, >= ext.generation */
-    DKV__WIRE_GEN_FOLLOW = 1, /* exactly ext.generation, chosen by the
-                                 key's first copy; applied only if newer
-                                 than the key's current generation */
+    DKV__WIRE_GEN_FOLLOW = 1, /* PUT, DELETE: exactly ext.generation,
+                                 chosen by the key's first copy; applied
+                                 only if not older than the key's current
+                                 generation */
     DKV__WIRE_GEN_MAX    = 1
 };
 

@@ -425,13 +425,17 @@ static void test_ext(void **state)
     got.mode = DKV__WIRE_GEN_FOLLOW;
     make_ext_msg(&m, DKV__MSG_PUT, "key", DKV__WIRE_FLAG_COND, &got);
     assert_string_equal(unpack_why(&m), "bad extension");
-    make_ext_msg(&m, DKV__MSG_DELETE, "key", 0, &got);
+    make_ext_msg(&m, DKV__MSG_GET, "key", 0, &got);
     assert_string_equal(unpack_why(&m), "bad extension");
+    make_ext_msg(&m, DKV__MSG_DELETE, "key", 0, &got);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
 }
 
 static void test_bad_flags_secret_status(void **state)
 {
-    static const int32_t bad_status[] = {1, 5, -17, -100, INT32_MIN};
+    static const int32_t bad_status[] = {1, 5, -18, -100, INT32_MIN};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
