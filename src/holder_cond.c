@@ -13,9 +13,10 @@
  * when its condition already fails (equally valid: the refusal is the
  * linearization point). A replica's copy of a decided write
  * (DKV__WIRE_GEN_FOLLOW) carries the generation the key's first copy
- * chose and is applied only if it is newer than what the replica has, so
- * copies converge to the newest decided value whatever order they arrive
- * in.
+ * chose and is applied unless the replica already has a newer decided
+ * value (one that followed too), so copies converge to the newest decided
+ * value whatever order they arrive in; a value a plain put stamped here
+ * is always replaced, its generation being this store's, not comparable.
  *
  * A ranged get sends only the bytes asked for (offset beyond the end: no
  * bytes), from the store's memory, with the generation and full size in
@@ -35,6 +36,20 @@ static uint64_t current_generation(dkv__holder_t *h, const dkv__op_t *op)
     return (e != NULL) ? e->generation : 0;
 }
 
+/*
+ * The key's generation as a follower compares it: that of a value that
+ * itself followed the first copy, else 0. A value stamped here by a plain
+ * put has a generation from this store's counter, not comparable with the
+ * first copy's, so a decided write replaces it.
+ */
+static uint64_t followed_generation(dkv__holder_t *h, const dkv__op_t *op)
+{
+    dkv__store_entry_t *e = dkv__store_lookup(&h->store, op->key,
+                                              op->hdr.key_len, op->hash);
+
+    return ((e != NULL) && e->followed) ? e->generation : 0;
+}
+
 static int is_cond(const dkv__op_t *op)
 {
     return (op->hdr.flags & DKV__WIRE_FLAG_COND) != 0;
@@ -49,16 +64,17 @@ static int is_follow(const dkv__op_t *op)
 dkv__cond_verdict_t dkv__holder_cond_stamp(dkv__holder_t *h, dkv__op_t *op,
                                            dkv__store_entry_t *e)
 {
-    uint64_t current = current_generation(h, op);
+    uint64_t current;
 
     if (is_follow(op)) {
         op->generation = op->ext.generation;
-        if (op->ext.generation <= current) {
+        if (op->ext.generation <= followed_generation(h, op)) {
             return DKV__COND_STALE;
         }
         dkv__store_stamp_exact(&h->store, e, op->ext.generation);
         return DKV__COND_APPLY;
     }
+    current = current_generation(h, op);
     if (is_cond(op) && (current != op->ext.if_generation)) {
         op->generation = current;
         return DKV__COND_CONFLICT;
@@ -92,8 +108,8 @@ dkv_status_t dkv__holder_cond_delete(dkv__holder_t *h, dkv__op_t *op)
     uint64_t current = current_generation(h, op);
 
     op->generation = 0;
-    if (is_follow(op) && (current > op->ext.generation)) {
-        return DKV_OK; /* a newer value came after the decided delete */
+    if (is_follow(op) && (followed_generation(h, op) > op->ext.generation)) {
+        return DKV_OK; /* a newer decided value came after the delete */
     }
     if (is_cond(op) && (current != op->ext.if_generation)) {
         op->generation = current;

@@ -26,7 +26,7 @@
 #define DKV__STORE_VALUE_ALIGN 8
 #define DKV__STORE_LOAD        2 /* entries per bucket before growing */
 
-_Static_assert(sizeof(dkv__store_entry_t) == 40, "store entry header grew");
+_Static_assert(sizeof(dkv__store_entry_t) == 48, "store entry header grew");
 _Static_assert(alignof(max_align_t) >= DKV__STORE_VALUE_ALIGN,
                "malloc must return 8-byte aligned blocks");
 
@@ -251,6 +251,7 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     e->has_crc   = 0;
     e->crc       = 0;
     e->generation = 0;
+    e->followed   = 0;
     memcpy(e->key, key, key_len);
     e->key[key_len] = '\0';
 
@@ -298,6 +299,7 @@ uint64_t dkv__store_stamp(dkv__store_t *s, dkv__store_entry_t *e,
     uint64_t next = s->generation + 1;
 
     dkv__store_stamp_exact(s, e, (next > at_least) ? next : at_least);
+    e->followed = 0;
     return e->generation;
 }
 
@@ -305,6 +307,7 @@ void dkv__store_stamp_exact(dkv__store_t *s, dkv__store_entry_t *e,
                             uint64_t generation)
 {
     e->generation = generation;
+    e->followed   = 1;
     if (generation > s->generation) {
         s->generation = generation;
     }

@@ -14,7 +14,7 @@
  * the store that only grows, so a key's generations increase and are never
  * reused, also across a delete (0 means absent).
  *
- * Memory: 40 bytes of header per entry, the value 8-byte aligned after the
+ * Memory: 48 bytes of header per entry, the value 8-byte aligned after the
  * key, and the bucket array grown at two entries per bucket; about 50
  * bytes per key beyond key and value, malloc's own included.
  *
@@ -40,6 +40,8 @@ typedef struct dkv__store_entry {
     uint16_t                 key_len;
     uint8_t                  published; /* 1 while in the table */
     uint8_t                  has_crc;
+    uint8_t                  followed;  /* generation chosen elsewhere
+                                           (dkv__store_stamp_exact) */
     char                     key[];     /* key_len + 1 bytes, then value */
 } dkv__store_entry_t;
 
@@ -97,7 +99,8 @@ uint64_t dkv__store_stamp(dkv__store_t *s, dkv__store_entry_t *e,
                           uint64_t at_least);
 
 /* Stamp @p e with exactly @p generation (chosen elsewhere: a replica
- * follows its first copy); the counter moves past it. */
+ * follows its first copy) and mark it followed; the counter moves past
+ * it. */
 void dkv__store_stamp_exact(dkv__store_t *s, dkv__store_entry_t *e,
                             uint64_t generation);
 

@@ -474,7 +474,8 @@ static void test_value_alignment(void **state)
         assert_memory_equal(e->key, key, len);
         dkv__store_publish(s, e);
     }
-    assert_int_equal(sizeof(dkv__store_entry_t), 40); /* 32 + the generation */
+    /* 32 + the generation + the followed flag (padded). */
+    assert_int_equal(sizeof(dkv__store_entry_t), 48);
 }
 
 /* A walk visits every published entry exactly once, and nothing else. */
@@ -530,6 +531,7 @@ static void test_generations(void **state)
                      DKV_OK);
     assert_int_equal(e->generation, 0);
     dkv__store_stamp_exact(s, e, g3 + 1000);
+    assert_int_equal(e->followed, 1);
     dkv__store_publish(s, e);
     assert_int_equal(get(s, "gen")->generation, g3 + 1000);
     assert_true(put(s, "other", "x")->generation > g3 + 1000);
