@@ -94,10 +94,7 @@ int dkv__holder_cond_refuse(dkv__holder_t *h, dkv__op_t *op, uint8_t ack)
     if (current == op->ext.if_generation) {
         return 0;
     }
-    if (op->data != NULL) {
-        ucp_am_data_release(h->worker.ucp, op->data);
-        op->data = NULL;
-    }
+    dkv__holder_drop_data(h, op);
     op->generation = current;
     dkv__holder_send_reply(h, op, ack, DKV_ERR_CONFLICT, NULL, 0);
     return 1;
