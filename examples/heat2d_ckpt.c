@@ -16,8 +16,9 @@
  *
  * A restart reads "heat2d/latest" from DRAM, or loads the drain first when
  * DRAM does not have it (a new job). The writing job may have had any number
- * of ranks: each rank lists the checkpoint's blocks and reads the ones that
- * overlap its own rows.
+ * of ranks: each rank lists the checkpoint's blocks and, from each one that
+ * overlaps its own rows, reads only those rows (dkv_read of a byte range),
+ * straight into its grid.
  *
  * Every function here is called by every computing rank; rank 0 prints.
  */
@@ -444,38 +445,33 @@ static int check_blocks(const heat2d_ckpt_t *ck, const heat2d_grid_t *g,
 
 /* ---- restart: read ---------------------------------------------------- */
 
-/* Copy the rows of block @p b that are this rank's into the grid. */
+/*
+ * Read the rows of block @p b that are this rank's straight into the grid:
+ * one dkv_read of just that byte range, so only those rows travel.
+ */
 static int read_block(heat2d_ckpt_t *ck, heat2d_grid_t *g, long step,
                       const heat2d_block_t *b)
 {
-    char    key[KEY_LEN];
-    int     lo      = (b->first > g->first) ? b->first : g->first;
-    int     hi_mine = g->first + g->nrows - 1;
-    int     hi      = (b->last < hi_mine) ? b->last : hi_mine;
-    int     whole   = (lo == b->first) && (hi == b->last);
-    double *buf = whole ? heat2d_row(g, lo - g->first + 1) : malloc(b->size);
-    size_t  size    = 0;
-    int     rc;
+    char   key[KEY_LEN];
+    int    lo      = (b->first > g->first) ? b->first : g->first;
+    int    hi_mine = g->first + g->nrows - 1;
+    int    hi      = (b->last < hi_mine) ? b->last : hi_mine;
+    size_t row     = (size_t)g->nx * sizeof(double);
+    size_t offset  = (size_t)(lo - b->first) * row;
+    size_t len     = (size_t)(hi - lo + 1) * row;
+    size_t copied  = 0, size = 0;
+    int    rc;
 
-    if (buf == NULL) {
-        fprintf(stderr, "heat2d: rank %d: out of memory\n", ck->rank);
-        return -1;
-    }
     block_key(key, step, b->first, b->last);
-    rc = dkv_failed(ck, "dkv_get row block",
-                    dkv_get(ck->ctx, key, buf, b->size, &size));
-    if ((rc == 0) && (size != b->size)) {
-        fprintf(stderr, "heat2d: rank %d: %s has %zu bytes, listed %zu\n",
-                ck->rank, key, size, b->size);
+    rc = dkv_failed(ck, "dkv_read row block",
+                    dkv_read(ck->ctx, key, offset,
+                             heat2d_row(g, lo - g->first + 1), len, &copied,
+                             &size, NULL));
+    if ((rc == 0) && ((size != b->size) || (copied != len))) {
+        fprintf(stderr, "heat2d: rank %d: %s has %zu bytes (listed %zu), "
+                "%zu of rows %d-%d read\n", ck->rank, key, size, b->size,
+                copied, lo, hi);
         rc = -1;
-    }
-    if ((rc == 0) && !whole) {
-        memcpy(heat2d_row(g, lo - g->first + 1),
-               buf + (size_t)(lo - b->first) * (size_t)g->nx,
-               (size_t)(hi - lo + 1) * (size_t)g->nx * sizeof(double));
-    }
-    if (!whole) {
-        free(buf);
     }
     return rc;
 }

@@ -92,7 +92,9 @@ extern "C" {
     X(DKV_ERR_REPLICAS, -14, "fewer live holders than DKV_REPLICAS copies")  \
     X(DKV_ERR_IO, -15, "file system error")                                   \
     X(DKV_ERR_UNKNOWN, -16, "outcome unknown: the write may or may not be "  \
-                            "stored")
+                            "stored")                                         \
+    X(DKV_ERR_CONFLICT, -17, "condition failed: the key's generation "      \
+                             "differs")
 
 typedef enum {
 #define DKV_X_ENUM(name, value, text) name = value,
@@ -273,6 +275,106 @@ DKV_API DKV_NODISCARD dkv_status_t dkv_get_alloc(dkv_ctx_t *ctx, const char *key
  * @context Owner thread of @p ctx.
  */
 DKV_API DKV_NODISCARD dkv_status_t dkv_delete(dkv_ctx_t *ctx, const char *key);
+
+/* ------------------------------------------------------------------ */
+/* Key/value semantics: generations, byte ranges, conditional writes   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every stored value has a 64-bit generation. A key's generations grow
+ * with each value it gets and are never reused for the life of the
+ * holders' store, also across a delete; 0 means "absent". All copies of a
+ * value written by dkv_put_if() have the same generation. Copies written
+ * by plain dkv_put() are stamped by each holder on its own, so with
+ * DKV_REPLICAS > 1 their generations may differ (each is still unique and
+ * increasing per key on its copy); readers see the first live copy's. A
+ * value brought back by dkv_load() gets a new generation.
+ */
+
+/**
+ * Read bytes [@p offset, @p offset + @p len) of the value of @p key (fewer
+ * at its end). Only those bytes travel from the holder. With DKV_REPLICAS >
+ * 1 a read whose holder is lost is retried on the key's next copy.
+ *
+ * @param [in]  key           Borrowed.
+ * @param [in]  offset        First byte; at or beyond the end: DKV_OK and
+ *                            nothing copied.
+ * @param [out] buf           Borrowed; may be NULL when @p len is 0.
+ * @param [in]  len           Bytes wanted (and room at @p buf).
+ * @param [out] copied_p      Borrowed, may be NULL: bytes stored in @p buf.
+ * @param [out] value_size_p  Borrowed, may be NULL: the value's full size.
+ * @param [out] generation_p  Borrowed, may be NULL: the generation read.
+ *                            The outputs are written only on DKV_OK.
+ *
+ * @return DKV_OK, DKV_ERR_NOT_FOUND, DKV_ERR_INVALID, DKV_ERR_STATE,
+ *         DKV_ERR_PEER_LOST, DKV_ERR_TIMEOUT, DKV_ERR_PROTOCOL,
+ *         DKV_ERR_TRANSPORT. On an error @p buf holds no promise, and it
+ *         is not written after the call returns.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_read(dkv_ctx_t *ctx, const char *key,
+                                            size_t offset, void *buf,
+                                            size_t len, size_t *copied_p,
+                                            size_t *value_size_p,
+                                            uint64_t *generation_p);
+
+/**
+ * Size and generation of the value of @p key; no value bytes travel.
+ *
+ * @param [out] size_p        Borrowed, may be NULL.
+ * @param [out] generation_p  Borrowed, may be NULL. Written only on DKV_OK.
+ * @return as dkv_read(); DKV_ERR_NOT_FOUND when the key is absent.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_stat(dkv_ctx_t *ctx, const char *key,
+                                            size_t *size_p,
+                                            uint64_t *generation_p);
+
+/**
+ * Store @p value under @p key only if the key's generation is
+ * @p if_generation now (0: only if the key is absent). Decided by the
+ * key's first live holder at one instant, so conditional writes of one key
+ * are linearizable, also against plain puts and deletes from other ranks;
+ * with DKV_REPLICAS > 1 the other copies take the decided value before the
+ * call returns. Unlike dkv_put(), the call returns the decision (it is not
+ * left outstanding, and dkv_quiet() does not report it again).
+ *
+ * @param [in]  key             Borrowed.
+ * @param [in]  value           Borrowed; may be NULL when @p size is 0.
+ * @param [in]  if_generation   The generation expected; 0: absent.
+ * @param [out] generation_p    Borrowed, may be NULL: on DKV_OK the new
+ *                              value's generation; on DKV_ERR_CONFLICT the
+ *                              key's current one (0: absent).
+ *
+ * @return DKV_OK (stored on every copy), DKV_ERR_CONFLICT (nothing
+ *         stored), DKV_ERR_INVALID, DKV_ERR_STATE, DKV_ERR_NO_SPACE,
+ *         DKV_ERR_NO_MEMORY, DKV_ERR_REPLICAS (nothing sent),
+ *         DKV_ERR_PEER_LOST or DKV_ERR_TRANSPORT (the first copy was not
+ *         reached: nothing stored; or, after the first copy stored it, a
+ *         follower was lost: the value is visible on the first copy),
+ *         DKV_ERR_UNKNOWN (no answer in time: it may or may not be
+ *         stored). @p value is not read after the call returns.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_put_if(dkv_ctx_t *ctx, const char *key,
+                                              const void *value, size_t size,
+                                              uint64_t if_generation,
+                                              uint64_t *generation_p);
+
+/**
+ * Remove @p key only if its generation is @p if_generation now (0: succeed
+ * only if the key is absent, removing nothing). Decided like dkv_put_if().
+ *
+ * @param [out] generation_p  Borrowed, may be NULL: on DKV_ERR_CONFLICT
+ *                            the key's current generation; 0 on DKV_OK.
+ * @return DKV_OK, DKV_ERR_CONFLICT, DKV_ERR_INVALID, DKV_ERR_STATE,
+ *         DKV_ERR_PEER_LOST, DKV_ERR_TRANSPORT, DKV_ERR_UNKNOWN.
+ * @context Owner thread of @p ctx.
+ */
+DKV_API DKV_NODISCARD dkv_status_t dkv_delete_if(dkv_ctx_t *ctx,
+                                                 const char *key,
+                                                 uint64_t if_generation,
+                                                 uint64_t *generation_p);
 
 /* ------------------------------------------------------------------ */
 /* Completion                                                          */

@@ -53,6 +53,39 @@ static int bad_value(const dkv_ctx_t *ctx, const char *call,
     return 0;
 }
 
+/* The checks shared with api_kv.c (ctx.h). */
+dkv_status_t dkv__api_check_key(const dkv_ctx_t *ctx, const char *call,
+                                const char *key, size_t *key_len_p)
+{
+    return check_call(ctx, call, key, key_len_p);
+}
+
+dkv_status_t dkv__api_check_read(const dkv_ctx_t *ctx, const char *call,
+                                 const char *key, const void *buf, size_t len,
+                                 size_t *key_len_p)
+{
+    dkv_status_t status = check_call(ctx, call, key, key_len_p);
+
+    if ((status == DKV_OK) && (buf == NULL) && (len > 0)) {
+        dkv__detail_set(ctx, "%s: buffer is NULL but length is %zu", call,
+                        len);
+        return DKV_ERR_INVALID;
+    }
+    return status;
+}
+
+dkv_status_t dkv__api_check_write(const dkv_ctx_t *ctx, const char *call,
+                                  const char *key, const void *value,
+                                  size_t size, size_t *key_len_p)
+{
+    dkv_status_t status = check_call(ctx, call, key, key_len_p);
+
+    if ((status == DKV_OK) && bad_value(ctx, call, value, size)) {
+        return DKV_ERR_INVALID;
+    }
+    return status;
+}
+
 static dkv_status_t put_call(dkv_ctx_t *ctx, const char *key,
                              const void *value, size_t size)
 {

@@ -205,7 +205,7 @@ void dkv__client_untrack(dkv__client_t *c, struct dkv_request *req)
         req->flags &= ~DKV__REQ_WRITE;
         dkv__list_del(&req->wlink);
         c->outstanding--;
-        if (req->status != DKV_OK) {
+        if ((req->status != DKV_OK) && !(req->flags & DKV__REQ_DECIDED)) {
             record_failure(c, req, req->status);
         }
     } else if (dkv__client_takes_data(req->kind)) {

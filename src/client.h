@@ -25,6 +25,13 @@ typedef struct dkv__failure {
 
 typedef struct dkv__client dkv__client_t;
 
+/* A request's header extension (issue 14), and whether it is
+ * conditional (DKV__WIRE_FLAG_COND). */
+typedef struct dkv__client_ext {
+    dkv__wire_ext_t wire;
+    int             cond;
+} dkv__client_ext_t;
+
 /* Request flags. */
 enum {
     DKV__REQ_SEND_DONE  = DKV_BIT(0), /* local completion of the send     */
@@ -43,7 +50,10 @@ enum {
                                          lost, so NOT_FOUND is PEER_LOST */
     DKV__REQ_LOCAL      = DKV_BIT(13),/* sent for the node-local path     */
     DKV__REQ_GRANTED    = DKV_BIT(14),/* put: the holder reserved room    */
-    DKV__REQ_LENT       = DKV_BIT(15) /* get: the reply lent an address   */
+    DKV__REQ_LENT       = DKV_BIT(15),/* get: the reply lent an address   */
+    DKV__REQ_DECIDED    = DKV_BIT(16) /* its call returns its status
+                                         (conditional writes): not a
+                                         failure for dkv_quiet         */
 };
 
 #define DKV__REQ_MAGIC 0x646b7672u
@@ -76,11 +86,20 @@ struct dkv_request {
     uint64_t       local_addr; /* LOCAL: the value's address at the holder */
     dkv__wire_hdr_t ctl;   /* PUT_COMMIT / RELEASE header */
     uint64_t       aux;    /* header aux of the request (drain id) */
-    /* AM header: wire header + key + NUL, valid until the send completes */
+    /* issue 14: what the reply said (generation; a read's full size), and
+     * where the waiter wants it, written when the request completes
+     * unless it was given up on. */
+    uint64_t       generation;
+    uint64_t       full_size;
+    uint64_t      *generation_p;
+    size_t        *full_size_p;
+    /* AM header: wire header + key + NUL (+ extension), valid until the
+     * send completes */
     size_t         hdr_len;
     union {
         dkv__wire_hdr_t hdr;
-        char bytes[sizeof(dkv__wire_hdr_t) + DKV_KEY_MAX + 1];
+        char bytes[sizeof(dkv__wire_hdr_t) + DKV_KEY_MAX + 1 +
+                   sizeof(dkv__wire_ext_t)];
     } am;
 };
 
@@ -151,6 +170,39 @@ dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
  * one copy: its holder, dead or not); returns how many (<= 8). */
 int dkv__client_targets(const dkv__client_t *c, const char *key,
                         size_t key_len, int *rank);
+
+/* Start a put or delete (@p kind) of one copy at @p holder, with the
+ * extension @p ext (NULL: none); counted as an outstanding write. */
+dkv_status_t dkv__client_write_one(dkv__client_t *c, uint8_t kind,
+                                   int holder, const char *key,
+                                   size_t key_len, const void *value,
+                                   size_t size, const dkv__client_ext_t *ext,
+                                   struct dkv_request **req_p);
+/* Start a get of @p key at @p holder into @p buf (@p buf_size bytes) with
+ * the extension @p ext (NULL: none). */
+dkv_status_t dkv__client_get_at(dkv__client_t *c, int holder,
+                                const char *key, size_t key_len, void *buf,
+                                size_t buf_size, size_t *size_p,
+                                const dkv__client_ext_t *ext,
+                                struct dkv_request **req_p);
+/* The first holder a get of @p key asks that is not among @p tried (of
+ * @p ntried), or -1; *@p orphan_p as for DKV__REQ_ORPHAN. */
+int dkv__client_next_target(const dkv__client_t *c, const char *key,
+                            size_t key_len, const int *tried, int ntried,
+                            int *orphan_p);
+
+/* Issue 14 (client_kv.c): a ranged read with failover to the next copy
+ * (@p len 0 and @p buf NULL: only size and generation), and conditional
+ * writes decided by the key's first copy and followed by the others. */
+dkv_status_t dkv__client_read(dkv__client_t *c, const char *key,
+                              size_t key_len, size_t offset, void *buf,
+                              size_t len, size_t *copied_p,
+                              size_t *value_size_p, uint64_t *generation_p);
+dkv_status_t dkv__client_write_if(dkv__client_t *c, uint8_t kind,
+                                  const char *key, size_t key_len,
+                                  const void *value, size_t size,
+                                  uint64_t if_generation,
+                                  uint64_t *generation_p);
 
 /* Blocking get; when a holder is lost, the key's next copy is asked.
  * @p lost: a holder already found lost for this key, or -1. */

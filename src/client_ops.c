@@ -75,7 +75,8 @@ static void fault_at_send(const struct dkv_request *req, int sent,
 /* Build a request's header and send it with its value (may be NULL/0). */
 static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
                                  int holder, const char *key, size_t key_len,
-                                 const void *value, size_t size)
+                                 const void *value, size_t size,
+                                 const dkv__client_ext_t *ext)
 {
     dkv__wire_hdr_t     fields;
     ucp_request_param_t param;
@@ -107,7 +108,13 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
         fields.flags = DKV__WIRE_FLAG_VCRC;
         fields.aux   = dkv__crc32c(0, value, size);
     }
-    req->hdr_len     = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
+    if (ext == NULL) {
+        req->hdr_len = dkv__wire_pack(req->am.bytes, &fields, key, key_len);
+    } else {
+        fields.flags |= ext->cond ? DKV__WIRE_FLAG_COND : 0;
+        req->hdr_len = dkv__wire_pack_ext(req->am.bytes, &fields, key,
+                                          key_len, &ext->wire);
+    }
     req->start_ns    = dkv__now_ns();
     fault_at_send(req, 0, NULL);
 
@@ -145,6 +152,7 @@ static dkv_status_t send_request(dkv__client_t *c, struct dkv_request *req,
 static dkv_status_t write_one(dkv__client_t *c, uint8_t kind, int holder,
                               const char *key, size_t key_len,
                               const void *value, size_t size, int user,
+                              const dkv__client_ext_t *ext,
                               struct dkv_request **req_p)
 {
     struct dkv_request *req = dkv__req_alloc(c);
@@ -154,7 +162,7 @@ static dkv_status_t write_one(dkv__client_t *c, uint8_t kind, int holder,
         return DKV_ERR_NO_MEMORY;
     }
     req->kind = kind;
-    status    = send_request(c, req, holder, key, key_len, value, size);
+    status    = send_request(c, req, holder, key, key_len, value, size, ext);
     if (status != DKV_OK) {
         dkv__req_release(c, req);
         return status;
@@ -217,13 +225,23 @@ static dkv_status_t start_copies(dkv__client_t *c, uint8_t kind,
             continue;
         }
         status = write_one(c, kind, rank[i], key, key_len, value, size, 1,
-                           *tail);
+                           NULL, *tail);
         if (status == DKV_OK) {
             (**tail)->sibling = NULL;
             *tail = &(**tail)->sibling;
         }
     }
     return status;
+}
+
+dkv_status_t dkv__client_write_one(dkv__client_t *c, uint8_t kind,
+                                   int holder, const char *key,
+                                   size_t key_len, const void *value,
+                                   size_t size, const dkv__client_ext_t *ext,
+                                   struct dkv_request **req_p)
+{
+    return write_one(c, kind, holder, key, key_len, value, size, 1, ext,
+                     req_p);
 }
 
 /*
@@ -311,9 +329,9 @@ static int read_targets(const dkv__client_t *c, const char *key,
 }
 
 /* The first holder of the key not yet tried, or -1. */
-static int next_target(const dkv__client_t *c, const char *key,
-                       size_t key_len, const int *tried, int ntried,
-                       int *orphan_p)
+int dkv__client_next_target(const dkv__client_t *c, const char *key,
+                            size_t key_len, const int *tried, int ntried,
+                            int *orphan_p)
 {
     int rank[DKV__PLACE_MAX_REPLICAS];
     int n = read_targets(c, key, key_len, rank, orphan_p);
@@ -337,6 +355,7 @@ static dkv_status_t data_request_start(dkv__client_t *c, uint8_t kind,
                                        size_t plen, uint64_t aux, void *buf,
                                        size_t buf_size, size_t *size_p,
                                        void **alloc_p, int user,
+                                       const dkv__client_ext_t *ext,
                                        struct dkv_request **req_p)
 {
     struct dkv_request *req = dkv__req_alloc(c);
@@ -351,7 +370,7 @@ static dkv_status_t data_request_start(dkv__client_t *c, uint8_t kind,
     req->buf_size = buf_size;
     req->size_p   = size_p;
     req->alloc_p  = alloc_p;
-    status = send_request(c, req, holder, key, key_len, payload, plen);
+    status = send_request(c, req, holder, key, key_len, payload, plen, ext);
     if (status != DKV_OK) {
         dkv__req_release(c, req);
         return status;
@@ -369,7 +388,18 @@ static dkv_status_t get_start_at(dkv__client_t *c, int holder,
                                  struct dkv_request **req_p)
 {
     return data_request_start(c, DKV__MSG_GET, holder, key, key_len, NULL, 0,
-                              0, buf, buf_size, size_p, alloc_p, user, req_p);
+                              0, buf, buf_size, size_p, alloc_p, user, NULL,
+                              req_p);
+}
+
+dkv_status_t dkv__client_get_at(dkv__client_t *c, int holder,
+                                const char *key, size_t key_len, void *buf,
+                                size_t buf_size, size_t *size_p,
+                                const dkv__client_ext_t *ext,
+                                struct dkv_request **req_p)
+{
+    return data_request_start(c, DKV__MSG_GET, holder, key, key_len, NULL, 0,
+                              0, buf, buf_size, size_p, NULL, 0, ext, req_p);
 }
 
 dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
@@ -379,7 +409,7 @@ dkv_status_t dkv__client_call_start(dkv__client_t *c, int holder,
                                     struct dkv_request **req_p)
 {
     return data_request_start(c, kind, holder, NULL, 0, payload, len, aux,
-                              NULL, 0, reply_len_p, reply_p, 1, req_p);
+                              NULL, 0, reply_len_p, reply_p, 1, NULL, req_p);
 }
 
 int dkv__client_call_all(dkv__client_t *c, int n, const int *rank,
@@ -420,7 +450,7 @@ dkv_status_t dkv__client_get_start(dkv__client_t *c, const char *key,
                                    struct dkv_request **req_p)
 {
     int          orphan;
-    int          holder = next_target(c, key, key_len, NULL, 0, &orphan);
+    int          holder = dkv__client_next_target(c, key, key_len, NULL, 0, &orphan);
     dkv_status_t status;
 
     if (holder < 0) {
@@ -447,7 +477,7 @@ dkv_status_t dkv__client_get(dkv__client_t *c, const char *key,
         tried[ntried++] = lost;
     }
     while ((ntried <= DKV__PLACE_MAX_REPLICAS) &&
-           ((holder = next_target(c, key, key_len, tried, ntried, &orphan)) >=
+           ((holder = dkv__client_next_target(c, key, key_len, tried, ntried, &orphan)) >=
             0)) {
         tried[ntried++] = holder;
         status = get_start_at(c, holder, key, key_len, buf, buf_size, size_p,

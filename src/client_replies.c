@@ -133,6 +133,7 @@ static ucs_status_t on_ack(void *arg, const void *header, size_t header_length,
     if (req->status == DKV_OK) {
         req->status = hdr.status;
     }
+    req->generation = hdr.aux; /* stored, or current (a failed condition) */
     req->flags |= DKV__REQ_REPLY_DONE;
     if ((req->flags & DKV__REQ_LOCAL) && !(req->flags & DKV__REQ_GRANTED) &&
         (req->send_req == NULL)) {
@@ -214,6 +215,13 @@ static ucs_status_t on_data_reply(void *arg, const void *header,
     }
     req->status    = hdr.status;
     req->value_len = hdr.value_len;
+    if (hdr.flags & DKV__WIRE_FLAG_EXT) {
+        dkv__wire_ext_t ext;
+
+        dkv__wire_ext(header, &hdr, &ext);
+        req->generation = ext.generation;
+        req->full_size  = ext.length;
+    }
     if (hdr.flags & DKV__WIRE_FLAG_VCRC) {
         req->flags |= DKV__REQ_VCRC;
         req->vcrc = (uint32_t)hdr.aux;
@@ -438,6 +446,14 @@ void dkv__client_process(dkv__client_t *c, struct dkv_request *req)
     }
     dkv__client_untrack(c, req);
     req->flags |= DKV__REQ_COMPLETE;
+    if (!(req->flags & DKV__REQ_ABANDONED)) {
+        if (req->generation_p != NULL) {
+            *req->generation_p = req->generation;
+        }
+        if (req->full_size_p != NULL) {
+            *req->full_size_p = (size_t)req->full_size;
+        }
+    }
     if ((req->flags & DKV__REQ_ABANDONED) && (req->alloc_p != NULL) &&
         (req->buf != NULL)) {
         free(req->buf); /* the waiter already returned without it */

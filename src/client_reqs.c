@@ -64,6 +64,10 @@ struct dkv_request *dkv__req_alloc(dkv__client_t *c)
     req->aux       = 0;
     req->src       = NULL;
     req->local_addr = 0;
+    req->generation   = 0;
+    req->full_size    = 0;
+    req->generation_p = NULL;
+    req->full_size_p  = NULL;
     return req;
 }
 

@@ -53,5 +53,18 @@ extern struct dkv_ctx dkv__the_ctx;
 
 /* DKV_OK if @p ctx is the ready context; else DKV_ERR_STATE/INVALID. */
 dkv_status_t dkv__ctx_check(const dkv_ctx_t *ctx);
+/* The checks of every keyed call (api.c): context state, then the key's
+ * length (1..DKV_KEY_MAX) into *@p key_len_p. */
+dkv_status_t dkv__api_check_key(const dkv_ctx_t *ctx, const char *call,
+                                const char *key, size_t *key_len_p);
+/* The same, and a buffer that is there if @p len > 0. */
+dkv_status_t dkv__api_check_read(const dkv_ctx_t *ctx, const char *call,
+                                 const char *key, const void *buf, size_t len,
+                                 size_t *key_len_p);
+/* The same, and a value a put may send (there if @p size > 0, not larger
+ * than the wire allows). */
+dkv_status_t dkv__api_check_write(const dkv_ctx_t *ctx, const char *call,
+                                  const char *key, const void *value,
+                                  size_t size, size_t *key_len_p);
 
 #endif

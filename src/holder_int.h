@@ -37,7 +37,13 @@ typedef struct dkv__op {
     int                 superseded;
     dkv_status_t        status;
     dkv__wire_hdr_t     hdr;       /* request header (copied) */
-    dkv__wire_hdr_t     reply;     /* reply header, valid while sending */
+    dkv__wire_ext_t     ext;       /* its extension (zero when none) */
+    uint64_t            generation;/* for the reply: stored, read, or
+                                      current (failed condition) */
+    uint64_t            range_off; /* GET: bytes of the value sent */
+    uint64_t            range_len;
+    dkv__wire_hdr_ext_t reply;     /* reply header, valid while sending */
+    size_t              reply_len; /* its bytes (with the extension?) */
     uint64_t            reply_ns;  /* when the reply was started */
     ucp_ep_h            stranger_ep; /* reply endpoint of a malformed
                                         message; valid in the AM
@@ -52,6 +58,9 @@ typedef struct dkv__op {
     uint8_t             park;      /* after its reply, wait for the client */
     uint8_t             reserved;  /* entry reserved, not yet published */
     uint8_t             lend;      /* reply lends the value's address */
+    uint8_t             borrowed;  /* data is the running AM callback's
+                                      (served on the spot): never kept,
+                                      never released */
     uint64_t            parked_ns;
     struct dkv__op     *early;     /* COMMIT/RELEASE that came before the
                                       reply's send completed */
@@ -191,6 +200,8 @@ void dkv__holder_clients_free(dkv__holder_t *h);
 /* The op's work is over: drop its pin (or its unpublished reservation)
  * and return it to the pool. */
 void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op);
+/* Let go of the op's request data (UCX's, unless borrowed). */
+void dkv__holder_drop_data(dkv__holder_t *h, dkv__op_t *op);
 /* Check, publish a put's entry (dropping it if corrupt); the ack status. */
 dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
                                  dkv__store_entry_t *e);
@@ -219,6 +230,28 @@ void dkv__holder_free_ops(dkv__holder_t *h);
 void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
                             dkv_status_t status, const void *value,
                             size_t len);
+
+/* Generations, conditions and ranges (holder_cond.c). */
+typedef enum {
+    DKV__COND_APPLY,    /* publish, stamped */
+    DKV__COND_CONFLICT, /* condition failed: drop, answer CONFLICT */
+    DKV__COND_STALE     /* a replica's copy older than the key's value:
+                           drop, answer OK (it was overtaken) */
+} dkv__cond_verdict_t;
+/* At a put's publish point: check its condition, stamp @p e with its
+ * generation. Sets op->generation. */
+dkv__cond_verdict_t dkv__holder_cond_stamp(dkv__holder_t *h, dkv__op_t *op,
+                                           dkv__store_entry_t *e);
+/* Before reserving room: 1 if @p op is conditional and its condition
+ * fails already; it has then been answered with CONFLICT via @p ack. */
+int dkv__holder_cond_refuse(dkv__holder_t *h, dkv__op_t *op, uint8_t ack);
+/* A delete: apply its condition or follow rule; the ack status. */
+dkv_status_t dkv__holder_cond_delete(dkv__holder_t *h, dkv__op_t *op);
+/* A get of @p e: the range to send (op->range_*), op->generation. */
+void dkv__holder_cond_range(dkv__op_t *op, const dkv__store_entry_t *e);
+/* 1 if puts of @p op's kind may be dropped for a later write of the key
+ * (plain puts; conditional and replica ones decide at publish). */
+int dkv__holder_cond_supersedable(const dkv__op_t *op);
 
 /* Staging requests (holder_stage.c). */
 void dkv__holder_do_list(dkv__holder_t *h, dkv__op_t *op);

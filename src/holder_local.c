@@ -40,10 +40,7 @@
 void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
                              dkv__store_entry_t *e)
 {
-    if (op->data != NULL) {
-        ucp_am_data_release(h->worker.ucp, op->data);
-        op->data = NULL;
-    }
+    dkv__holder_drop_data(h, op);
     op->entry         = e;
     op->reserved      = 1;
     op->park          = 1;
@@ -58,17 +55,19 @@ void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
 int dkv__holder_local_lend(dkv__holder_t *h, dkv__op_t *op,
                            dkv__store_entry_t *e)
 {
+    /* Only the range asked for (dkv__holder_cond_range) is read. */
     if (!(op->hdr.flags & DKV__WIRE_FLAG_LOCAL) ||
-        (e->value_len < h->cfg.rndv_thresh)) {
+        (op->range_len < h->cfg.rndv_thresh)) {
         return 0;
     }
     dkv__store_pin(e);
     op->entry         = e;
     op->lend          = 1;
     op->park          = 1;
-    op->local.addr    = (uint64_t)(uintptr_t)dkv__store_value(e);
+    op->local.addr    = (uint64_t)(uintptr_t)dkv__store_value(e) +
+                        op->range_off;
     op->local.crc     = e->crc;
-    op->local.has_crc = e->has_crc;
+    op->local.has_crc = e->has_crc && (op->range_len == e->value_len);
     dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK, &op->local,
                            sizeof(op->local));
     dkv__fault_hit(DKV__FAULT_GET_HOLDER_AFTER_LEND, e->key);

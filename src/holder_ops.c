@@ -1,10 +1,17 @@
 /*
  * holder_ops: how a holder serves one request.
  *
- * The AM handler runs inside the holder thread's progress call and only
- * records: it takes an op from the pool, validates and copies the header and
- * key, keeps the value data (returning UCS_INPROGRESS) and queues the op.
- * dkv__holder_process() then, on the same thread:
+ * The AM handler runs inside the holder thread's progress call: it takes an
+ * op from the pool, validates and copies the header and key, keeps the
+ * value data (returning UCS_INPROGRESS) and queues the op;
+ * dkv__holder_process() then handles it after progress returns. A small
+ * request that arrives with nothing queued before it (a get, a delete, an
+ * eager put below rndv_thresh, not node-local) is instead handled on the
+ * spot inside the callback (serve_now): the callback runs on the holder
+ * thread, which owns worker and store, and the work is bounded - a lookup,
+ * a copy of under rndv_thresh bytes, a non-blocking send; no lock, no
+ * wait, no progress call (DESIGN.md allows this; it saves the ready-list
+ * hop). Either way, on the holder thread:
  *   PUT    reserves the entry (the memory limit is checked here, so nothing
  *          partial is ever visible), copies an eager value or receives a
  *          rendezvous value straight into the entry, publishes it, acks;
@@ -12,6 +19,8 @@
  *          (zero-copy above rndv_thresh); the pin is dropped when the send
  *          completes, so an overwrite meanwhile never frees bytes in flight;
  *   DELETE unpublishes the entry and acks.
+ * Generations, conditions (put_if, delete_if, replica copies) and byte
+ * ranges are decided in holder_cond.c, at the same points.
  * Ordering: ops are handled in arrival order. A rendezvous put still
  * receiving when a later put or delete of the same key is applied is marked
  * superseded and is dropped (but acked) when its data lands, so puts from
@@ -65,6 +74,10 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->early      = NULL;
     op->reserved   = 0;
     op->lend       = 0;
+    op->borrowed   = 0;
+    op->generation = 0;
+    op->range_off  = 0;
+    op->range_len  = 0;
     op->seq        = ++h->seq;
     return op;
 }
@@ -105,6 +118,41 @@ static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
 }
 
 static void reject(dkv__holder_t *h, dkv__op_t *op);
+static void handle(dkv__holder_t *h, dkv__op_t *op);
+
+void dkv__holder_drop_data(dkv__holder_t *h, dkv__op_t *op)
+{
+    if ((op->data != NULL) && !op->borrowed) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+    }
+    op->data = NULL;
+}
+
+/*
+ * Whether a valid request can be served inside its AM callback, skipping
+ * the ready list: nothing older is waiting there (so arrival order holds),
+ * it is a get, delete or eager put not on the node-local path (bounded
+ * work: a lookup or a copy of at most rndv_thresh bytes, and a send), and
+ * no injected stall or dropped ack is configured (those block or are
+ * counted in the loop).
+ */
+static int serve_now(const dkv__holder_t *h, const dkv__op_t *op,
+                     int was_idle, const ucp_am_recv_param_t *param)
+{
+    unsigned kind = op->hdr.kind;
+
+    if (!was_idle || (h->cfg.fault.delay_ms != 0) ||
+        (h->cfg.fault.drop_acks != 0) ||
+        (op->hdr.flags & DKV__WIRE_FLAG_LOCAL)) {
+        return 0;
+    }
+    if ((kind == DKV__MSG_GET) || (kind == DKV__MSG_DELETE)) {
+        return 1;
+    }
+    return (kind == DKV__MSG_PUT) &&
+           !(param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) &&
+           (op->hdr.value_len < h->cfg.rndv_thresh);
+}
 
 static ucs_status_t on_request(void *arg, const void *header,
                                size_t header_length, void *data,
@@ -113,7 +161,8 @@ static ucs_status_t on_request(void *arg, const void *header,
     dkv__holder_t *h = arg;
     dkv__op_t     *op;
     const char    *key;
-    const char    *why = NULL;
+    const char    *why     = NULL;
+    int            was_idle = dkv__list_empty(&h->ready);
 
     op = take_op(h);
     if (op == NULL) {
@@ -140,10 +189,19 @@ static ucs_status_t on_request(void *arg, const void *header,
         return UCS_OK; /* drops the data */
     }
     op->valid = 1;
+    dkv__wire_ext(header, &op->hdr, &op->ext);
     if (key != NULL) {
         memcpy(op->key, key, op->hdr.key_len + 1);
     } else {
         op->key[0] = '\0';
+    }
+    if (serve_now(h, op, was_idle, param)) {
+        dkv__list_del(&op->link);
+        op->data     = (length > 0) ? data : NULL;
+        op->data_len = length;
+        op->borrowed = 1;
+        handle(h, op);
+        return UCS_OK; /* the value, if any, is copied by now */
     }
     if (length > 0) { /* PUT values, LIST, DRAIN, DRAIN_DONE and HELLO
                          payloads */
@@ -220,10 +278,7 @@ void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op)
     }
     op->entry    = NULL;
     op->reserved = 0;
-    if (op->data != NULL) {
-        ucp_am_data_release(h->worker.ucp, op->data);
-        op->data = NULL;
-    }
+    dkv__holder_drop_data(h, op);
     free(op->reply_buf);
     op->reply_buf = NULL;
     release_op(h, op);
@@ -257,11 +312,14 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     }
     memset(&fields, 0, sizeof(fields));
     fields.value_len = len;
+    if ((kind == DKV__MSG_PUT_ACK) || (kind == DKV__MSG_DELETE_ACK)) {
+        fields.aux = op->generation;
+    }
     if (op->lend) {
         fields.flags     = DKV__WIRE_FLAG_LOCAL; /* descriptor, not value */
-        fields.value_len = op->entry->value_len;
+        fields.value_len = op->range_len;
     } else if ((op->entry != NULL) && op->entry->has_crc && (len > 0) &&
-               !op->reserved) {
+               !op->reserved && (len == op->entry->value_len)) {
         fields.flags = DKV__WIRE_FLAG_VCRC;
         fields.aux   = op->entry->crc;
     }
@@ -270,7 +328,19 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     fields.req_id    = op->hdr.req_id;
     fields.secret    = h->cfg.secret;
     fields.sender    = (uint32_t)h->cfg.rank;
-    dkv__wire_pack(&op->reply, &fields, NULL, 0);
+    if ((kind == DKV__MSG_GET_REPLY) && op->valid &&
+        (op->hdr.flags & DKV__WIRE_FLAG_EXT)) {
+        dkv__wire_ext_t ext = {.generation = op->generation,
+                               .offset     = op->range_off,
+                               .length     = (op->entry != NULL)
+                                                 ? op->entry->value_len
+                                                 : 0};
+
+        op->reply_len = dkv__wire_pack_ext(&op->reply, &fields, NULL, 0,
+                                           &ext);
+    } else {
+        op->reply_len = dkv__wire_pack(&op->reply, &fields, NULL, 0);
+    }
 
     memset(&param, 0, sizeof(param));
     param.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK |
@@ -281,8 +351,8 @@ void dkv__holder_send_reply(dkv__holder_t *h, dkv__op_t *op, uint8_t kind,
     param.flags        = (len >= h->cfg.rndv_thresh) ? UCP_AM_SEND_FLAG_RNDV
                                                      : 0;
     op->reply_ns = dkv__now_ns();
-    sreq = ucp_am_send_nbx(ep, kind, &op->reply, sizeof(op->reply),
-                           value, len, &param);
+    sreq = ucp_am_send_nbx(ep, kind, &op->reply, op->reply_len, value, len,
+                           &param);
     if (UCS_PTR_IS_PTR(sreq)) {
         op->ucx_req = sreq;
         op->state   = DKV__OP_REPLYING;
@@ -346,6 +416,7 @@ static void supersede_on(dkv__list_t *list, const dkv__op_t *op)
         dkv__op_t *old = DKV__CONTAINER_OF(l, dkv__op_t, flight);
 
         if ((old->seq < op->seq) && (old->hdr.kind == DKV__MSG_PUT) &&
+            dkv__holder_cond_supersedable(old) &&
             (old->hash == op->hash) &&
             (old->hdr.key_len == op->hdr.key_len) &&
             (memcmp(old->key, op->key, op->hdr.key_len) == 0)) {
@@ -395,6 +466,16 @@ dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
         dkv__store_abort(&h->store, e);
         return status;
     }
+    switch (dkv__holder_cond_stamp(h, op, e)) {
+    case DKV__COND_CONFLICT:
+        dkv__store_abort(&h->store, e);
+        return DKV_ERR_CONFLICT;
+    case DKV__COND_STALE:
+        dkv__store_abort(&h->store, e);
+        return DKV_OK;
+    default:
+        break;
+    }
     supersede(h, op);
     dkv__store_publish(&h->store, e);
     if (++h->stored == h->cfg.fault.corrupt) {
@@ -414,13 +495,13 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
 
     h->stats.puts++;
     dkv__fault_hit(DKV__FAULT_PUT_HOLDER_BEFORE_STORE, op->key);
+    if (dkv__holder_cond_refuse(h, op, DKV__MSG_PUT_ACK)) {
+        return;
+    }
     status = dkv__store_reserve(&h->store, op->key, op->hdr.key_len, op->hash,
                                 op->hdr.value_len, &e);
     if (status != DKV_OK) {
-        if (op->data != NULL) {
-            ucp_am_data_release(h->worker.ucp, op->data);
-            op->data = NULL;
-        }
+        dkv__holder_drop_data(h, op);
         h->stats.no_space += (status == DKV_ERR_NO_SPACE);
         dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
         return;
@@ -432,8 +513,7 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     if ((op->data == NULL) || !op->rndv) {
         if (op->data != NULL) {
             memcpy(dkv__store_value(e), op->data, op->data_len);
-            ucp_am_data_release(h->worker.ucp, op->data);
-            op->data = NULL;
+            dkv__holder_drop_data(h, op);
         }
         dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, dkv__holder_publish(h, op, e), NULL, 0);
         return;
@@ -491,6 +571,7 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
         dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_ERR_NOT_FOUND, NULL, 0);
         return;
     }
+    dkv__holder_cond_range(op, e);
     if (dkv__holder_local_lend(h, op, e)) {
         return; /* the client reads it */
     }
@@ -498,19 +579,24 @@ static void do_get(dkv__holder_t *h, dkv__op_t *op)
     op->entry = e;
     dkv__fault_hit(DKV__FAULT_GET_HOLDER_BEFORE_REPLY, op->key);
     dkv__holder_send_reply(h, op, DKV__MSG_GET_REPLY, DKV_OK,
-                           dkv__store_value(e), e->value_len);
+                           (char *)dkv__store_value(e) + op->range_off,
+                           op->range_len);
     /* The op may be back in the pool; the entry is still published. */
     dkv__fault_hit(DKV__FAULT_GET_HOLDER_AFTER_REPLY, e->key);
 }
 
 static void do_delete(dkv__holder_t *h, dkv__op_t *op)
 {
+    dkv_status_t status;
+
     h->stats.deletes++;
     dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_REMOVE, op->key);
-    supersede(h, op);
-    (void)dkv__store_remove(&h->store, op->key, op->hdr.key_len, op->hash);
+    status = dkv__holder_cond_delete(h, op);
+    if (status == DKV_OK) {
+        supersede(h, op);
+    }
     dkv__fault_hit(DKV__FAULT_DELETE_HOLDER_BEFORE_ACK, op->key);
-    dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, DKV_OK, NULL, 0);
+    dkv__holder_send_reply(h, op, DKV__MSG_DELETE_ACK, status, NULL, 0);
 }
 
 static void serve_new(dkv__holder_t *h, dkv__op_t *op)

@@ -38,7 +38,7 @@
 /* Old buckets unmapped at once behind the rehash (64 KiB of array). */
 #define DKV__STORE_UNMAP_CHUNK (8192u)
 
-_Static_assert(sizeof(dkv__store_entry_t) == 40, "store entry header grew");
+_Static_assert(sizeof(dkv__store_entry_t) == 56, "store entry header grew");
 _Static_assert(alignof(max_align_t) >= DKV__STORE_VALUE_ALIGN,
                "malloc must return 8-byte aligned blocks");
 
@@ -342,6 +342,8 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
     e->published = 0;
     e->has_crc   = 0;
     e->crc       = 0;
+    e->generation = 0;
+    e->followed   = 0;
     memcpy(e->key, key, key_len);
     e->key[key_len] = '\0';
 
@@ -361,6 +363,9 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e)
     dkv__store_entry_t **link;
     dkv__store_entry_t *old;
 
+    if (e->generation == 0) {
+        (void)dkv__store_stamp(s, e, 0);
+    }
     unpublished_unlink(s, e);
     (void)dkv__store_rehash_step(s, DKV__STORE_REHASH_STEP);
     link         = find_link(s, e->key, e->key_len, e->hash);
@@ -379,6 +384,26 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e)
     if ((s->count > DKV__STORE_LOAD * s->nbuckets) &&
         (s->old_nbuckets == 0)) {
         grow(s);
+    }
+}
+
+uint64_t dkv__store_stamp(dkv__store_t *s, dkv__store_entry_t *e,
+                          uint64_t at_least)
+{
+    uint64_t next = s->generation + 1;
+
+    dkv__store_stamp_exact(s, e, (next > at_least) ? next : at_least);
+    e->followed = 0;
+    return e->generation;
+}
+
+void dkv__store_stamp_exact(dkv__store_t *s, dkv__store_entry_t *e,
+                            uint64_t generation)
+{
+    e->generation = generation;
+    e->followed   = 1;
+    if (generation > s->generation) {
+        s->generation = generation;
     }
 }
 

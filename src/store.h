@@ -10,8 +10,12 @@
  * entry while its bytes are being sent; a replaced or removed entry is freed
  * when its last pin goes, so bytes in flight are never freed.
  *
- * Memory: 40 bytes of header per entry, the value 8-byte aligned after the
- * key, and the bucket array grown at two entries per bucket; about 58
+ * Generations: every published value carries one, taken from a counter of
+ * the store that only grows, so a key's generations increase and are never
+ * reused, also across a delete (0 means absent).
+ *
+ * Memory: 56 bytes of header per entry, the value 8-byte aligned after the
+ * key, and the bucket array grown at two entries per bucket; about 66
  * bytes per key beyond key and value, malloc's own included.
  *
  * Time: every operation is O(1) on average, none proportional to the
@@ -35,12 +39,15 @@ typedef struct dkv__store_entry {
     struct dkv__store_entry *next;      /* hash chain, or unpublished list */
     struct dkv__store_entry *prev;      /* unpublished list only */
     size_t                   value_len;
+    uint64_t                 generation; /* 0 until published */
     uint32_t                 hash;      /* low 32 bits of the key's hash */
     uint32_t                 pins;      /* in-flight readers */
     uint32_t                 crc;       /* value's CRC32C if has_crc */
     uint16_t                 key_len;
     uint8_t                  published; /* 1 while in the table */
     uint8_t                  has_crc;
+    uint8_t                  followed;  /* generation chosen elsewhere
+                                           (dkv__store_stamp_exact) */
     char                     key[];     /* key_len + 1 bytes, then value */
 } dkv__store_entry_t;
 
@@ -56,6 +63,7 @@ typedef struct dkv__store {
     size_t               count;    /* published entries */
     size_t               used;     /* bytes charged (all live entries) */
     size_t               limit;    /* 0: no limit */
+    uint64_t             generation; /* the largest handed out so far */
     /* Live entries outside the table (reserved, or replaced/removed but
      * pinned), doubly linked by next/prev, so that cleanup can free them
      * too and any one leaves in O(1). */
@@ -84,7 +92,8 @@ dkv_status_t dkv__store_reserve(dkv__store_t *s, const char *key,
 /* The value bytes of @p e (16-byte aligned; valid for value_len bytes). */
 void *dkv__store_value(dkv__store_entry_t *e);
 
-/* Make @p e (reserved) visible, replacing the key's current entry. */
+/* Make @p e (reserved) visible, replacing the key's current entry; an
+ * entry not stamped yet gets the next generation. */
 void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e);
 
 /*
@@ -94,6 +103,19 @@ void dkv__store_publish(dkv__store_t *s, dkv__store_entry_t *e);
  * leaves it alone.
  */
 void dkv__store_forget(dkv__store_t *s, dkv__store_entry_t *e);
+
+/*
+ * Stamp @p e (reserved) with the store's next generation, at least
+ * @p at_least; returns it. The counter moves past it.
+ */
+uint64_t dkv__store_stamp(dkv__store_t *s, dkv__store_entry_t *e,
+                          uint64_t at_least);
+
+/* Stamp @p e with exactly @p generation (chosen elsewhere: a replica
+ * follows its first copy) and mark it followed; the counter moves past
+ * it. */
+void dkv__store_stamp_exact(dkv__store_t *s, dkv__store_entry_t *e,
+                            uint64_t generation);
 
 /* Give back an unpublished reservation. */
 void dkv__store_abort(dkv__store_t *s, dkv__store_entry_t *e);

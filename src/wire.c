@@ -39,12 +39,19 @@ unsigned dkv__wire_kind_flags(unsigned kind)
 {
     switch (kind) {
     case DKV__MSG_PUT:
+        return DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL |
+               DKV__WIRE_FLAG_EXT | DKV__WIRE_FLAG_COND;
     case DKV__MSG_GET_REPLY:
-        return DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL;
+        return DKV__WIRE_FLAG_VCRC | DKV__WIRE_FLAG_LOCAL | DKV__WIRE_FLAG_EXT;
     case DKV__MSG_PUT_COMMIT:
         return DKV__WIRE_FLAG_VCRC;
     case DKV__MSG_GET:
-        return DKV__WIRE_FLAG_LOCAL;
+        return DKV__WIRE_FLAG_LOCAL | DKV__WIRE_FLAG_EXT;
+    case DKV__MSG_DELETE:
+        return DKV__WIRE_FLAG_EXT | DKV__WIRE_FLAG_COND;
+    case DKV__MSG_PUT_ACK:
+    case DKV__MSG_DELETE_ACK:
+        return DKV__WIRE_FLAG_EXT;
     case DKV__MSG_VOTE:
         return DKV__WIRE_FLAG_VETO | DKV__WIRE_FLAG_HELD;
     case DKV__MSG_DECIDE:
@@ -57,6 +64,31 @@ unsigned dkv__wire_kind_flags(unsigned kind)
 static uint32_t header_crc(const dkv__wire_hdr_t *hdr)
 {
     return dkv__crc32c(0, hdr, DKV__WIRE_CRC_BYTES);
+}
+
+size_t dkv__wire_pack_ext(void *out, const dkv__wire_hdr_t *fields,
+                          const char *key, size_t key_len,
+                          const dkv__wire_ext_t *ext)
+{
+    dkv__wire_hdr_t with = *fields;
+    size_t          len;
+
+    with.flags |= DKV__WIRE_FLAG_EXT;
+    len = dkv__wire_pack(out, &with, key, key_len);
+    memcpy((char *)out + len, ext, sizeof(*ext));
+    return len + sizeof(*ext);
+}
+
+void dkv__wire_ext(const void *buf, const dkv__wire_hdr_t *hdr,
+                   dkv__wire_ext_t *ext_p)
+{
+    if (!(hdr->flags & DKV__WIRE_FLAG_EXT)) {
+        memset(ext_p, 0, sizeof(*ext_p));
+        ext_p->length = DKV__WIRE_LEN_ALL;
+        return;
+    }
+    memcpy(ext_p, (const char *)buf + dkv__wire_header_size(hdr->key_len),
+           sizeof(*ext_p));
 }
 
 size_t dkv__wire_pack(void *out, const dkv__wire_hdr_t *fields, const char *key,
@@ -92,7 +124,9 @@ static const char *check_fixed(const dkv__wire_hdr_t *hdr, uint64_t secret)
     if (hdr->crc != header_crc(hdr)) {
         return "bad crc";
     }
-    if (hdr->flags & ~dkv__wire_kind_flags(hdr->kind)) {
+    if ((hdr->flags & ~dkv__wire_kind_flags(hdr->kind)) ||
+        ((hdr->flags & DKV__WIRE_FLAG_COND) &&
+         !(hdr->flags & DKV__WIRE_FLAG_EXT))) {
         return "bad flags";
     }
     if (hdr->secret != secret) {
@@ -109,17 +143,20 @@ static const char *check_key(const dkv__wire_hdr_t *hdr, const char *buf,
                              size_t len)
 {
     const char *key = buf + sizeof(*hdr);
+    size_t      ext = (hdr->flags & DKV__WIRE_FLAG_EXT)
+                          ? sizeof(dkv__wire_ext_t)
+                          : 0;
 
     if (!dkv__wire_kind_has_key(hdr->kind)) {
         if (hdr->key_len != 0) {
             return "bad key length";
         }
-        return (len == sizeof(*hdr)) ? NULL : "bad header length";
+        return (len == sizeof(*hdr) + ext) ? NULL : "bad header length";
     }
     if ((hdr->key_len == 0) || (hdr->key_len > DKV_KEY_MAX)) {
         return "bad key length";
     }
-    if (len != dkv__wire_header_size(hdr->key_len)) {
+    if (len != dkv__wire_header_size(hdr->key_len) + ext) {
         return "bad header length";
     }
     if (key[hdr->key_len] != '\0') {
@@ -127,6 +164,35 @@ static const char *check_key(const dkv__wire_hdr_t *hdr, const char *buf,
     }
     if (memchr(key, '\0', hdr->key_len) != NULL) {
         return "key has embedded nul";
+    }
+    return NULL;
+}
+
+/* The extension's fields, when there is one. */
+static const char *check_ext(const dkv__wire_hdr_t *hdr, const char *buf)
+{
+    dkv__wire_ext_t ext;
+
+    dkv__wire_ext(buf, hdr, &ext);
+    if (!(hdr->flags & DKV__WIRE_FLAG_EXT)) {
+        return NULL;
+    }
+    if ((ext.mode > DKV__WIRE_GEN_MAX) || (ext.reserved != 0)) {
+        return "bad extension";
+    }
+    if (ext.offset > DKV__WIRE_VALUE_MAX) {
+        return "bad range";
+    }
+    /* A reply's length is the value's size, bounded like value_len. */
+    if ((hdr->kind != DKV__MSG_GET) && (ext.length != DKV__WIRE_LEN_ALL) &&
+        (ext.length > DKV__WIRE_VALUE_MAX)) {
+        return "bad range";
+    }
+    if ((ext.mode == DKV__WIRE_GEN_FOLLOW) &&
+        (((hdr->kind != DKV__MSG_PUT) && (hdr->kind != DKV__MSG_DELETE)) ||
+         (ext.generation == 0) ||
+         (hdr->flags & DKV__WIRE_FLAG_COND))) {
+        return "bad extension";
     }
     return NULL;
 }
@@ -187,6 +253,9 @@ dkv_status_t dkv__wire_unpack(const void *buf, size_t len, size_t data_len,
     why = check_fixed(&hdr, secret);
     if (why == NULL) {
         why = check_key(&hdr, buf, len);
+    }
+    if (why == NULL) {
+        why = check_ext(&hdr, buf);
     }
     if (why == NULL) {
         why = check_value(&hdr, data_len);

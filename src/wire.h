@@ -32,6 +32,49 @@
  */
 #define DKV__WIRE_FLAG_LOCAL 0x2u
 
+/*
+ * Key/value semantics (issue 14): a dkv__wire_ext_t follows the key (or,
+ * for keyless kinds, the header). Allowed on PUT, GET, DELETE and their
+ * replies (PUT_ACK, GET_REPLY, DELETE_ACK).
+ *   GET        offset/length: the byte range asked for (length
+ *              DKV__WIRE_LEN_ALL: to the end).
+ *   GET_REPLY  generation read; length: the value's full size; offset: the
+ *              first byte in the data part (which holds at most the range).
+ *   PUT        mode: DKV__WIRE_GEN_*; generation: the proposal or the
+ *              decided generation (FOLLOW).
+ *   DELETE     FOLLOW: a replica's copy of a decided delete of the value
+ *              of that generation: removes only values no newer.
+ *   *_ACK      generation of the value stored (PUT) or of the current one
+ *              (a failed condition); 0: absent.
+ */
+#define DKV__WIRE_FLAG_EXT 0x20u
+/* PUT, DELETE (with EXT): apply only if the key's generation equals
+ * ext.if_generation (0: only if the key is absent). */
+#define DKV__WIRE_FLAG_COND 0x40u
+
+#define DKV__WIRE_LEN_ALL UINT64_MAX
+
+/* How a PUT's generation is chosen (ext.mode). */
+enum {
+    DKV__WIRE_GEN_NEW    = 0, /* the holder's next, >= ext.generation */
+    DKV__WIRE_GEN_FOLLOW = 1, /* PUT, DELETE: exactly ext.generation,
+                                 chosen by the key's first copy; applied
+                                 only if not older than the key's current
+                                 generation */
+    DKV__WIRE_GEN_MAX    = 1
+};
+
+typedef struct dkv__wire_ext {
+    uint64_t generation;
+    uint64_t if_generation; /* with DKV__WIRE_FLAG_COND */
+    uint64_t offset;
+    uint64_t length;
+    uint32_t mode;          /* DKV__WIRE_GEN_* */
+    uint32_t reserved;      /* 0 */
+} dkv__wire_ext_t;
+
+_Static_assert(sizeof(dkv__wire_ext_t) == 40, "wire extension size");
+
 /* Where a holder's value (or reserved room for one) is, in its memory. */
 typedef struct dkv__wire_local {
     uint64_t addr;    /* address in the holder process */
@@ -104,6 +147,14 @@ typedef struct dkv__wire_hdr {
 
 _Static_assert(sizeof(dkv__wire_hdr_t) == 56, "wire header is 56 bytes");
 
+/* A keyless message header followed by its extension (replies). */
+typedef struct dkv__wire_hdr_ext {
+    dkv__wire_hdr_t hdr;
+    dkv__wire_ext_t ext;
+} dkv__wire_hdr_ext_t;
+
+_Static_assert(sizeof(dkv__wire_hdr_ext_t) == 96, "no padding");
+
 /* 1 for kinds that carry a key (PUT, GET, DELETE). */
 int dkv__wire_kind_has_key(unsigned kind);
 /* 1 for kinds that carry a value in the data part (PUT, GET_REPLY, LIST,
@@ -119,6 +170,12 @@ static inline size_t dkv__wire_header_size(size_t key_len)
     return sizeof(dkv__wire_hdr_t) + ((key_len > 0) ? key_len + 1 : 0);
 }
 
+/* The same with the extension (DKV__WIRE_FLAG_EXT). */
+static inline size_t dkv__wire_header_size_ext(size_t key_len)
+{
+    return dkv__wire_header_size(key_len) + sizeof(dkv__wire_ext_t);
+}
+
 /*
  * Write the AM header into @p out (room for dkv__wire_header_size(key_len)).
  * Copies @p fields (flags included), sets magic, version, key_len and crc,
@@ -130,12 +187,30 @@ size_t dkv__wire_pack(void *out, const dkv__wire_hdr_t *fields,
                       const char *key, size_t key_len);
 
 /*
+ * dkv__wire_pack() with the extension @p ext after the key; sets
+ * DKV__WIRE_FLAG_EXT. Room: dkv__wire_header_size_ext(key_len).
+ */
+size_t dkv__wire_pack_ext(void *out, const dkv__wire_hdr_t *fields,
+                          const char *key, size_t key_len,
+                          const dkv__wire_ext_t *ext);
+
+/*
+ * The extension of a header that dkv__wire_unpack() accepted (@p buf as
+ * given to it): copied out, or all zero (length DKV__WIRE_LEN_ALL) when
+ * the message has none.
+ */
+void dkv__wire_ext(const void *buf, const dkv__wire_hdr_t *hdr,
+                   dkv__wire_ext_t *ext_p);
+
+/*
  * Validate an AM header of @p len bytes whose data part has @p data_len
  * bytes, sent with @p secret. Checks, in order: length >= header, magic,
  * version, kind, crc, flags (only the kind's), secret, status known, key
- * presence and length (1..DKV_KEY_MAX, exact header length, NUL at the end,
- * no NUL inside), value_len <= DKV__WIRE_VALUE_MAX, value_len == data_len
- * for kinds with a value and 0 == value_len == data_len otherwise (except
+ * presence and length (1..DKV_KEY_MAX, exact header length - with the
+ * extension when flagged - NUL at the end, no NUL inside), the extension's
+ * fields (mode known, reserved 0, offset <= DKV__WIRE_VALUE_MAX, COND only
+ * with EXT), value_len <= DKV__WIRE_VALUE_MAX, value_len == data_len for
+ * kinds with a value and 0 == value_len == data_len otherwise (except
  * GET_REPLY with an error status: value_len and data_len must both be 0),
  * and for VOTE and DECIDE a whole number of ranks (value_len % 4 == 0).
  * On DKV_OK copies the header to @p hdr_p and points @p key_p into @p buf

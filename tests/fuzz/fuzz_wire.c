@@ -129,11 +129,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ((key == NULL) || (strlen(key) != hdr.key_len))) {
             abort();
         }
-        if (dkv__wire_header_size(hdr.key_len) != size - 1) {
+        if (((hdr.flags & DKV__WIRE_FLAG_EXT)
+                 ? dkv__wire_header_size_ext(hdr.key_len)
+                 : dkv__wire_header_size(hdr.key_len)) != size - 1) {
             abort();
         }
         if (hdr.flags & ~dkv__wire_kind_flags(hdr.kind)) {
             abort();
+        }
+        {
+            dkv__wire_ext_t ext; /* read in bounds; its rules hold */
+
+            dkv__wire_ext(copy, &hdr, &ext);
+            if ((ext.mode > DKV__WIRE_GEN_MAX) ||
+                (ext.offset > DKV__WIRE_VALUE_MAX)) {
+                abort();
+            }
         }
     } else if (why == NULL) {
         abort();

@@ -55,7 +55,7 @@ static void test_strerror_texts_distinct(void **state)
 
 static void test_strerror_unknown(void **state)
 {
-    static const int unknown[] = {1, 2, 100, -17, -1000, INT32_MAX, INT32_MIN};
+    static const int unknown[] = {1, 2, 100, -18, -1000, INT32_MAX, INT32_MIN};
     size_t i;
 
     for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {

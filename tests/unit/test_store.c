@@ -475,7 +475,8 @@ static void test_value_alignment(void **state)
         assert_memory_equal(e->key, key, len);
         dkv__store_publish(s, e);
     }
-    assert_int_equal(sizeof(dkv__store_entry_t), 40);
+    /* 40 + the generation + the followed flag (padded). */
+    assert_int_equal(sizeof(dkv__store_entry_t), 56);
 }
 
 /* A walk visits every published entry exactly once, and nothing else. */
@@ -643,6 +644,40 @@ static void test_issue11_incremental_rehash(void **state)
     }
 }
 
+/* Generations: increasing per key, never reused after a delete, an exact
+ * stamp (a replica following its first copy) moves the counter past it. */
+static void test_generations(void **state)
+{
+    dkv__store_t       *s = *state;
+    dkv__store_entry_t *e = NULL;
+    uint64_t            g1, g2, g3;
+
+    g1 = put(s, "gen", "a")->generation;
+    assert_true(g1 > 0);
+    g2 = put(s, "gen", "b")->generation;
+    assert_true(g2 > g1);
+    assert_int_equal(dkv__store_remove(s, "gen", 3, hash_of("gen")), DKV_OK);
+    g3 = put(s, "gen", "c")->generation;
+    assert_true(g3 > g2);
+    assert_int_equal(get(s, "gen")->generation, g3);
+
+    assert_int_equal(dkv__store_reserve(s, "gen", 3, hash_of("gen"), 0, &e),
+                     DKV_OK);
+    assert_int_equal(e->generation, 0);
+    dkv__store_stamp_exact(s, e, g3 + 1000);
+    assert_int_equal(e->followed, 1);
+    dkv__store_publish(s, e);
+    assert_int_equal(get(s, "gen")->generation, g3 + 1000);
+    assert_true(put(s, "other", "x")->generation > g3 + 1000);
+
+    assert_int_equal(dkv__store_reserve(s, "gen", 3, hash_of("gen"), 0, &e),
+                     DKV_OK);
+    assert_int_equal(dkv__store_stamp(s, e, 1ull << 60), 1ull << 60);
+    dkv__store_abort(s, e);
+    /* An aborted stamp is never reused either. */
+    assert_true(put(s, "gen", "d")->generation > (1ull << 60));
+}
+
 #define STORE_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -655,6 +690,7 @@ int main(void)
         STORE_TEST(test_insert_lookup),
         STORE_TEST(test_same_hash_chain),
         STORE_TEST(test_overwrite),
+        STORE_TEST(test_generations),
         STORE_TEST(test_remove),
         cmocka_unit_test(test_limit),
         STORE_TEST(test_overflow_sizes),

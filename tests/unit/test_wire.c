@@ -18,7 +18,7 @@
 #include "wire.h"
 
 #define SECRET 0x5EC12E7ull
-#define BUFSZ (sizeof(dkv__wire_hdr_t) + DKV_KEY_MAX + 64)
+#define BUFSZ (sizeof(dkv__wire_hdr_ext_t) + DKV_KEY_MAX + 64)
 
 /* A packed message and the data length it claims to come with. */
 typedef struct {
@@ -102,7 +102,16 @@ static void test_kind_predicates(void **state)
                              (kind == DKV__MSG_DRAIN_DONE) ||
                              (kind == DKV__MSG_VOTE) ||
                              (kind == DKV__MSG_DECIDE));
-        assert_int_equal(dkv__wire_kind_flags(kind),
+        assert_int_equal(!!(dkv__wire_kind_flags(kind) & DKV__WIRE_FLAG_EXT),
+                         (kind == DKV__MSG_PUT) || (kind == DKV__MSG_GET) ||
+                             (kind == DKV__MSG_DELETE) ||
+                             (kind == DKV__MSG_PUT_ACK) ||
+                             (kind == DKV__MSG_GET_REPLY) ||
+                             (kind == DKV__MSG_DELETE_ACK));
+        assert_int_equal(!!(dkv__wire_kind_flags(kind) & DKV__WIRE_FLAG_COND),
+                         (kind == DKV__MSG_PUT) || (kind == DKV__MSG_DELETE));
+        assert_int_equal(dkv__wire_kind_flags(kind) &
+                             ~(DKV__WIRE_FLAG_EXT | DKV__WIRE_FLAG_COND),
                          (kind == DKV__MSG_VOTE)
                              ? (DKV__WIRE_FLAG_VETO | DKV__WIRE_FLAG_HELD)
                          : (kind == DKV__MSG_DECIDE)
@@ -337,9 +346,121 @@ static void test_local_flag(void **state)
     assert_string_equal(why, "bad local descriptor");
 }
 
+/* Pack @p kind with an extension, re-sign after @p mutate changed it. */
+static void make_ext_msg(msg_t *m, unsigned kind, const char *key,
+                         uint16_t flags, const dkv__wire_ext_t *ext)
+{
+    dkv__wire_hdr_t fields;
+    size_t          key_len = (key != NULL) ? strlen(key) : 0;
+
+    memset(&fields, 0, sizeof(fields));
+    fields.kind   = (uint8_t)kind;
+    fields.flags  = flags;
+    fields.secret = SECRET;
+    fields.sender = 3;
+    memset(m->buf, 0xA5, sizeof(m->buf));
+    m->len      = dkv__wire_pack_ext(m->buf, &fields, key, key_len, ext);
+    m->data_len = 0;
+}
+
+static void test_ext(void **state)
+{
+    dkv__wire_ext_t ext = {.generation    = 7,
+                           .if_generation = 5,
+                           .offset        = 100,
+                           .length        = DKV__WIRE_LEN_ALL};
+    dkv__wire_ext_t got;
+    dkv__wire_hdr_t hdr, out;
+    const char     *key, *why;
+    msg_t           m;
+
+    (void)state;
+    make_ext_msg(&m, DKV__MSG_GET, "key", 0, &ext);
+    assert_int_equal(m.len, dkv__wire_header_size_ext(3));
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
+    assert_string_equal(key, "key");
+    dkv__wire_ext(m.buf, &out, &got);
+    assert_memory_equal(&got, &ext, sizeof(ext));
+
+    /* Without the flag, the extension reads as "all of it". */
+    make_msg(&m, DKV__MSG_GET, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    dkv__wire_ext(m.buf, &hdr, &got);
+    assert_int_equal(got.length, DKV__WIRE_LEN_ALL);
+    assert_int_equal(got.generation, 0);
+
+    /* Keyless reply with an extension. */
+    make_ext_msg(&m, DKV__MSG_PUT_ACK, NULL, 0, &ext);
+    assert_int_equal(m.len, sizeof(dkv__wire_hdr_ext_t));
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
+
+    /* The extension must be there when flagged, and only then. */
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len - 1, 0, SECRET, &out,
+                                      &key, &why),
+                     DKV_ERR_PROTOCOL);
+    assert_string_equal(why, "bad header length");
+    make_msg(&m, DKV__MSG_GET, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = DKV__WIRE_FLAG_EXT;
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "bad header length");
+
+    /* Not on other kinds; COND only with EXT on PUT/DELETE. */
+    make_ext_msg(&m, DKV__MSG_LIST, NULL, 0, &ext);
+    assert_string_equal(unpack_why(&m), "bad flags");
+    make_ext_msg(&m, DKV__MSG_GET, "key", DKV__WIRE_FLAG_COND, &ext);
+    assert_string_equal(unpack_why(&m), "bad flags");
+    make_msg(&m, DKV__MSG_PUT, "key", 0, DKV_OK);
+    get_hdr(&m, &hdr);
+    hdr.flags = DKV__WIRE_FLAG_COND;
+    put_hdr_signed(&m, &hdr);
+    assert_string_equal(unpack_why(&m), "bad flags");
+    make_ext_msg(&m, DKV__MSG_DELETE, "key", DKV__WIRE_FLAG_COND, &ext);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
+
+    /* Malformed fields. */
+    got          = ext;
+    got.mode     = DKV__WIRE_GEN_MAX + 1;
+    make_ext_msg(&m, DKV__MSG_PUT, "key", 0, &got);
+    assert_string_equal(unpack_why(&m), "bad extension");
+    got          = ext;
+    got.reserved = 1;
+    make_ext_msg(&m, DKV__MSG_PUT, "key", 0, &got);
+    assert_string_equal(unpack_why(&m), "bad extension");
+    got        = ext;
+    got.offset = DKV__WIRE_VALUE_MAX + 1;
+    make_ext_msg(&m, DKV__MSG_GET, "key", 0, &got);
+    assert_string_equal(unpack_why(&m), "bad range");
+    got        = ext;
+    got.length = DKV__WIRE_VALUE_MAX + 1;
+    make_ext_msg(&m, DKV__MSG_GET_REPLY, NULL, 0, &got);
+    assert_string_equal(unpack_why(&m), "bad range");
+    got            = ext;
+    got.mode       = DKV__WIRE_GEN_FOLLOW;
+    got.generation = 0; /* a follower needs the decided generation */
+    make_ext_msg(&m, DKV__MSG_PUT, "key", 0, &got);
+    assert_string_equal(unpack_why(&m), "bad extension");
+    got      = ext;
+    got.mode = DKV__WIRE_GEN_FOLLOW;
+    make_ext_msg(&m, DKV__MSG_PUT, "key", DKV__WIRE_FLAG_COND, &got);
+    assert_string_equal(unpack_why(&m), "bad extension");
+    make_ext_msg(&m, DKV__MSG_GET, "key", 0, &got);
+    assert_string_equal(unpack_why(&m), "bad extension");
+    make_ext_msg(&m, DKV__MSG_DELETE, "key", 0, &got);
+    assert_int_equal(dkv__wire_unpack(m.buf, m.len, 0, SECRET, &out, &key,
+                                      &why),
+                     DKV_OK);
+}
+
 static void test_bad_flags_secret_status(void **state)
 {
-    static const int32_t bad_status[] = {1, 5, -17, -100, INT32_MIN};
+    static const int32_t bad_status[] = {1, 5, -18, -100, INT32_MIN};
     dkv__wire_hdr_t hdr;
     msg_t m;
     size_t i;
@@ -666,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_bad_flags_secret_status),
         cmocka_unit_test(test_local_flag),
         cmocka_unit_test(test_fence_kinds),
+        cmocka_unit_test(test_ext),
         cmocka_unit_test(test_bad_key),
         cmocka_unit_test(test_keyless_kinds),
         cmocka_unit_test(test_bad_value_length),
