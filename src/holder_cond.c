@@ -94,7 +94,10 @@ int dkv__holder_cond_refuse(dkv__holder_t *h, dkv__op_t *op, uint8_t ack)
     if (current == op->ext.if_generation) {
         return 0;
     }
-    dkv__holder_drop_data(h, op);
+    if (op->data != NULL) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+        op->data = NULL;
+    }
     op->generation = current;
     dkv__holder_send_reply(h, op, ack, DKV_ERR_CONFLICT, NULL, 0);
     return 1;

@@ -58,9 +58,6 @@ typedef struct dkv__op {
     uint8_t             park;      /* after its reply, wait for the client */
     uint8_t             reserved;  /* entry reserved, not yet published */
     uint8_t             lend;      /* reply lends the value's address */
-    uint8_t             borrowed;  /* data is the running AM callback's
-                                      (served on the spot): never kept,
-                                      never released */
     uint64_t            parked_ns;
     struct dkv__op     *early;     /* COMMIT/RELEASE that came before the
                                       reply's send completed */
@@ -200,8 +197,6 @@ void dkv__holder_clients_free(dkv__holder_t *h);
 /* The op's work is over: drop its pin (or its unpublished reservation)
  * and return it to the pool. */
 void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op);
-/* Let go of the op's request data (UCX's, unless borrowed). */
-void dkv__holder_drop_data(dkv__holder_t *h, dkv__op_t *op);
 /* Check, publish a put's entry (dropping it if corrupt); the ack status. */
 dkv_status_t dkv__holder_publish(dkv__holder_t *h, dkv__op_t *op,
                                  dkv__store_entry_t *e);

@@ -40,7 +40,10 @@
 void dkv__holder_local_grant(dkv__holder_t *h, dkv__op_t *op,
                              dkv__store_entry_t *e)
 {
-    dkv__holder_drop_data(h, op);
+    if (op->data != NULL) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+        op->data = NULL;
+    }
     op->entry         = e;
     op->reserved      = 1;
     op->park          = 1;

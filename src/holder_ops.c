@@ -1,17 +1,10 @@
 /*
  * holder_ops: how a holder serves one request.
  *
- * The AM handler runs inside the holder thread's progress call: it takes an
- * op from the pool, validates and copies the header and key, keeps the
- * value data (returning UCS_INPROGRESS) and queues the op;
- * dkv__holder_process() then handles it after progress returns. A small
- * request that arrives with nothing queued before it (a get, a delete, an
- * eager put below rndv_thresh, not node-local) is instead handled on the
- * spot inside the callback (serve_now): the callback runs on the holder
- * thread, which owns worker and store, and the work is bounded - a lookup,
- * a copy of under rndv_thresh bytes, a non-blocking send; no lock, no
- * wait, no progress call (DESIGN.md allows this; it saves the ready-list
- * hop). Either way, on the holder thread:
+ * The AM handler runs inside the holder thread's progress call and only
+ * records: it takes an op from the pool, validates and copies the header and
+ * key, keeps the value data (returning UCS_INPROGRESS) and queues the op.
+ * dkv__holder_process() then, on the same thread:
  *   PUT    reserves the entry (the memory limit is checked here, so nothing
  *          partial is ever visible), copies an eager value or receives a
  *          rendezvous value straight into the entry, publishes it, acks;
@@ -74,7 +67,6 @@ static dkv__op_t *take_op(dkv__holder_t *h)
     op->early      = NULL;
     op->reserved   = 0;
     op->lend       = 0;
-    op->borrowed   = 0;
     op->generation = 0;
     op->range_off  = 0;
     op->range_len  = 0;
@@ -118,41 +110,6 @@ static int is_request(unsigned kind, const ucp_am_recv_param_t *param)
 }
 
 static void reject(dkv__holder_t *h, dkv__op_t *op);
-static void handle(dkv__holder_t *h, dkv__op_t *op);
-
-void dkv__holder_drop_data(dkv__holder_t *h, dkv__op_t *op)
-{
-    if ((op->data != NULL) && !op->borrowed) {
-        ucp_am_data_release(h->worker.ucp, op->data);
-    }
-    op->data = NULL;
-}
-
-/*
- * Whether a valid request can be served inside its AM callback, skipping
- * the ready list: nothing older is waiting there (so arrival order holds),
- * it is a get, delete or eager put not on the node-local path (bounded
- * work: a lookup or a copy of at most rndv_thresh bytes, and a send), and
- * no injected stall or dropped ack is configured (those block or are
- * counted in the loop).
- */
-static int serve_now(const dkv__holder_t *h, const dkv__op_t *op,
-                     int was_idle, const ucp_am_recv_param_t *param)
-{
-    unsigned kind = op->hdr.kind;
-
-    if (!was_idle || (h->cfg.fault.delay_ms != 0) ||
-        (h->cfg.fault.drop_acks != 0) ||
-        (op->hdr.flags & DKV__WIRE_FLAG_LOCAL)) {
-        return 0;
-    }
-    if ((kind == DKV__MSG_GET) || (kind == DKV__MSG_DELETE)) {
-        return 1;
-    }
-    return (kind == DKV__MSG_PUT) &&
-           !(param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) &&
-           (op->hdr.value_len < h->cfg.rndv_thresh);
-}
 
 static ucs_status_t on_request(void *arg, const void *header,
                                size_t header_length, void *data,
@@ -161,8 +118,7 @@ static ucs_status_t on_request(void *arg, const void *header,
     dkv__holder_t *h = arg;
     dkv__op_t     *op;
     const char    *key;
-    const char    *why     = NULL;
-    int            was_idle = dkv__list_empty(&h->ready);
+    const char    *why = NULL;
 
     op = take_op(h);
     if (op == NULL) {
@@ -194,14 +150,6 @@ static ucs_status_t on_request(void *arg, const void *header,
         memcpy(op->key, key, op->hdr.key_len + 1);
     } else {
         op->key[0] = '\0';
-    }
-    if (serve_now(h, op, was_idle, param)) {
-        dkv__list_del(&op->link);
-        op->data     = (length > 0) ? data : NULL;
-        op->data_len = length;
-        op->borrowed = 1;
-        handle(h, op);
-        return UCS_OK; /* the value, if any, is copied by now */
     }
     if (length > 0) { /* PUT values, LIST, DRAIN, DRAIN_DONE and HELLO
                          payloads */
@@ -278,7 +226,10 @@ void dkv__holder_finish_op(dkv__holder_t *h, dkv__op_t *op)
     }
     op->entry    = NULL;
     op->reserved = 0;
-    dkv__holder_drop_data(h, op);
+    if (op->data != NULL) {
+        ucp_am_data_release(h->worker.ucp, op->data);
+        op->data = NULL;
+    }
     free(op->reply_buf);
     op->reply_buf = NULL;
     release_op(h, op);
@@ -501,7 +452,10 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     status = dkv__store_reserve(&h->store, op->key, op->hdr.key_len, op->hash,
                                 op->hdr.value_len, &e);
     if (status != DKV_OK) {
-        dkv__holder_drop_data(h, op);
+        if (op->data != NULL) {
+            ucp_am_data_release(h->worker.ucp, op->data);
+            op->data = NULL;
+        }
         h->stats.no_space += (status == DKV_ERR_NO_SPACE);
         dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, status, NULL, 0);
         return;
@@ -513,7 +467,8 @@ static void do_put(dkv__holder_t *h, dkv__op_t *op)
     if ((op->data == NULL) || !op->rndv) {
         if (op->data != NULL) {
             memcpy(dkv__store_value(e), op->data, op->data_len);
-            dkv__holder_drop_data(h, op);
+            ucp_am_data_release(h->worker.ucp, op->data);
+            op->data = NULL;
         }
         dkv__holder_send_reply(h, op, DKV__MSG_PUT_ACK, dkv__holder_publish(h, op, e), NULL, 0);
         return;
